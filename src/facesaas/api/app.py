@@ -1,0 +1,68 @@
+"""The ASGI application factory.
+
+``create_app(settings)`` builds an app whose lifespan opens the database, loads the server key
+pair, the face models and the calibration table once; nothing happens at import time.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from facesaas import __version__
+from facesaas.api.context import build_context
+from facesaas.api.errors import install_error_handlers, request_id_of
+from facesaas.api.openapi import install_openapi
+from facesaas.api.routes import recognition
+from facesaas.auth.replay import ReplayStore
+from facesaas.settings import Settings, get_settings
+
+__all__ = ["create_app", "new_request_id"]
+
+
+def new_request_id() -> str:
+    """32 characters, like the manual's ``eSkrdLifumv0QQUABW8AAAAAAADuhAQA``."""
+    return base64.urlsafe_b64encode(os.urandom(24)).decode("ascii")
+
+
+def create_app(settings: Settings | None = None, *, replay_store: ReplayStore | None = None) -> FastAPI:
+    """Build the FastAPI app for ``settings`` (default: from the environment)."""
+    chosen = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.context = build_context(chosen, replay_store=replay_store)
+        try:
+            yield
+        finally:
+            app.state.context.close()
+
+    app = FastAPI(
+        title="FaceSaaS",
+        version=__version__,
+        lifespan=lifespan,
+        docs_url="/docs",
+        redoc_url=None,
+        openapi_url="/openapi.json",
+    )
+
+    @app.middleware("http")
+    async def request_id(request: Request, call_next):  # noqa: ANN001, ANN202
+        request.state.request_id = new_request_id()
+        response = await call_next(request)
+        response.headers["X-Request-Id"] = request.state.request_id
+        return response
+
+    @app.get("/healthz", tags=["ops"], summary="Liveness probe (unsigned)")
+    async def healthz(request: Request) -> JSONResponse:
+        return JSONResponse({"rtn": 0, "message": "OK", "global_request_id": request_id_of(request)})
+
+    install_error_handlers(app)
+    app.include_router(recognition.router)
+    install_openapi(app)
+    return app

@@ -1,0 +1,89 @@
+"""Everything a running service shares between requests, built once in the app lifespan."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+
+import anyio
+import anyio.to_thread
+
+from facesaas.auth.keys import ServerKeys, load_keys
+from facesaas.auth.replay import MemoryReplayStore, ReplayStore
+from facesaas.auth.verifier import RequestAuthenticator
+from facesaas.errors import Overloaded
+from facesaas.face.calibration import Calibration, load_calibration
+from facesaas.face.engine import FaceEngine, get_engine
+from facesaas.recognition.service import ImageLimits
+from facesaas.settings import Settings
+from facesaas.storage.database import Database, create_database
+from facesaas.tenants.service import TenantService
+
+__all__ = ["AppContext", "EngineGate", "build_context"]
+
+
+@dataclass
+class EngineGate:
+    """Admission control for CPU-heavy work: at most ``workers`` run at once, at most
+    ``max_pending`` wait; beyond that the request is refused with Overloaded (503) rather than
+    queueing without bound."""
+
+    workers: int
+    max_pending: int
+    _limiter: anyio.CapacityLimiter | None = None
+    _waiting: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    async def run(self, func, *args):  # noqa: ANN001, ANN002, ANN201
+        if self._limiter is None:
+            self._limiter = anyio.CapacityLimiter(self.workers)
+        with self._lock:
+            if self._waiting >= self.max_pending + self.workers:
+                raise Overloaded()
+            self._waiting += 1
+        try:
+            return await anyio.to_thread.run_sync(func, *args, limiter=self._limiter)
+        finally:
+            with self._lock:
+                self._waiting -= 1
+
+
+@dataclass
+class AppContext:
+    settings: Settings
+    database: Database
+    keys: ServerKeys
+    tenants: TenantService
+    authenticator: RequestAuthenticator
+    engine: FaceEngine
+    calibration: Calibration
+    gate: EngineGate
+    limits_1to1: ImageLimits
+
+    def close(self) -> None:
+        self.database.dispose()
+
+
+def build_context(settings: Settings, *, replay_store: ReplayStore | None = None) -> AppContext:
+    """Open the database, load keys, models and calibration. Cost ~1 s (model loading)."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    database = create_database(settings.resolved_database_url)
+    keys = load_keys(settings.keys_dir)
+    tenants = TenantService(database.sessions)
+    authenticator = RequestAuthenticator(
+        keys.private_key,
+        tenants.get,
+        replay_store or MemoryReplayStore(),
+        window_seconds=settings.signature_window_seconds,
+    )
+    return AppContext(
+        settings=settings,
+        database=database,
+        keys=keys,
+        tenants=tenants,
+        authenticator=authenticator,
+        engine=get_engine(settings.inference_threads, settings.detection_threshold),
+        calibration=load_calibration(),
+        gate=EngineGate(settings.engine_workers, settings.max_pending),
+        limits_1to1=ImageLimits(settings.max_image_bytes, settings.max_image_pixels),
+    )

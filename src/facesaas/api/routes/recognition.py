@@ -1,0 +1,51 @@
+"""CS201.1 feature extraction and CS202.2 1:1 verification (manual 9.2)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from facesaas.api.deps import Ctx, SignedBody
+from facesaas.api.errors import request_id_of
+from facesaas.api.openapi import signed_operation
+from facesaas.recognition import service
+from facesaas.recognition.schemas import ExtractionRequest, ExtractionResponse, VerificationRequest, VerificationResponse
+
+router = APIRouter(prefix="/face/v1/algorithm/recognition", tags=["1:1 比对 (manual 9.2)"])
+
+
+def ok(request: Request, result: dict[str, Any]) -> JSONResponse:
+    """A success body: rtn 0, message OK, the request id, then the endpoint's fields."""
+    return JSONResponse({"rtn": 0, "message": "OK", "global_request_id": request_id_of(request), **result})
+
+
+@router.post(
+    "/feature_extraction",
+    summary="CS201.1 人脸特征抽取服务",
+    response_model=ExtractionResponse,
+    **signed_operation(ExtractionRequest),
+)
+async def feature_extraction(request: Request, context: Ctx, signed: SignedBody) -> JSONResponse:
+    """Detect faces and return the feature string of the largest ones (manual 9.2 CS201.1)."""
+    service.reject_unsupported(signed.body)
+    parsed = service.parse_request(ExtractionRequest, signed.body)
+    result = await context.gate.run(service.extract_features, context.engine, parsed, context.limits_1to1)
+    return ok(request, result)
+
+
+@router.post(
+    "/face_pair_verification",
+    summary="CS202.2 比对服务",
+    response_model=VerificationResponse,
+    **signed_operation(VerificationRequest),
+)
+async def face_pair_verification(request: Request, context: Ctx, signed: SignedBody) -> JSONResponse:
+    """Compare a query photo or feature with a database photo or feature (manual 9.2 CS202.2)."""
+    service.reject_unsupported(signed.body)
+    parsed = service.parse_request(VerificationRequest, signed.body)
+    result = await context.gate.run(
+        service.verify_pair, context.engine, context.calibration, parsed, context.limits_1to1
+    )
+    return ok(request, result)

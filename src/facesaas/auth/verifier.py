@@ -1,0 +1,91 @@
+"""Server-side request authentication (manual 7.3.1, DESIGN.md "Authentication").
+
+Checks, in order, each with its own error: both headers present; AccessID known and enabled;
+signature decrypts to a content block; the AccessKey in it matches; the MD5 in it matches the
+body; the timestamp is within the window; the (AccessID, random, timestamp) was not seen
+before. Nothing here logs keys or signatures.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from facesaas.auth.replay import ReplayStore
+from facesaas.auth.signature import decrypt_signature, parse_content
+from facesaas.errors import (
+    BodyDigestMismatch,
+    DisabledAccessId,
+    MissingAuthHeaders,
+    ReplayedRequest,
+    StaleTimestamp,
+    UnknownAccessId,
+    WrongAccessKey,
+)
+from facesaas.tenants.models import Tenant
+from facesaas.tenants.service import check_access_key
+
+__all__ = ["Principal", "RequestAuthenticator", "MAX_ACCESS_ID_BYTES"]
+
+MAX_ACCESS_ID_BYTES = 16
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The authenticated caller."""
+
+    tenant_id: int
+    access_id: str
+
+
+class RequestAuthenticator:
+    """Verifies signed requests. ``find_tenant`` looks an AccessID up (None if unknown)."""
+
+    def __init__(
+        self,
+        private_key: rsa.RSAPrivateKey,
+        find_tenant: Callable[[str], Tenant | None],
+        replay_store: ReplayStore,
+        *,
+        window_seconds: int = 300,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._private_key = private_key
+        self._find_tenant = find_tenant
+        self._replay = replay_store
+        self._window = window_seconds
+        self._clock = clock
+
+    def authenticate(self, access_id: str | None, signature: str | None, body: bytes) -> Principal:
+        """Return the caller or raise the AuthError that says what is wrong.
+
+        Cost: one indexed tenant lookup and one RSA decryption (~1.5 ms with 2048-bit keys).
+        """
+        if not access_id or not signature:
+            raise MissingAuthHeaders()
+        if len(access_id.encode("utf-8", errors="replace")) > MAX_ACCESS_ID_BYTES:
+            raise UnknownAccessId("AccessID longer than 16 bytes")
+        tenant = self._find_tenant(access_id)
+        if tenant is None:
+            raise UnknownAccessId()
+        if not tenant.enabled:
+            raise DisabledAccessId()
+        content = parse_content(decrypt_signature(self._private_key, signature.strip().lower()))
+        if not check_access_key(tenant, content.access_key):
+            raise WrongAccessKey()
+        digest = hashlib.md5(body, usedforsecurity=False).hexdigest().encode("ascii")
+        if not hmac.compare_digest(digest, content.body_md5_hex):
+            raise BodyDigestMismatch()
+        now = self._clock()
+        if abs(now - content.timestamp) > self._window:
+            raise StaleTimestamp(f"server time {int(now)}, signature time {content.timestamp}")
+        replay_key = f"{access_id}:{content.random.hex()}:{content.timestamp}"
+        # Remember for twice the window: a timestamp accepted now stays acceptable that long.
+        if not self._replay.check_and_remember(replay_key, 2 * self._window + 1):
+            raise ReplayedRequest()
+        return Principal(tenant_id=tenant.id, access_id=access_id)

@@ -1,0 +1,5 @@
+"""The ``facesaas`` command line."""
+
+from facesaas.cli.main import cli, main
+
+__all__ = ["cli", "main"]

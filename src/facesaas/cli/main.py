@@ -1,0 +1,360 @@
+"""The ``facesaas`` command: a thin click layer over the library.
+
+Every command takes ``--data-dir`` (default ``$FACESAAS_DATA_DIR`` or ./facesaas-data).
+Results are printed as JSON where a program may read them.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from facesaas.errors import ConfigurationError, FaceSaaSError, errors_markdown
+from facesaas.settings import Settings
+
+__all__ = ["cli"]
+
+
+def _settings(data_dir: Path | None, **overrides: Any) -> Settings:
+    values = {k: v for k, v in overrides.items() if v is not None}
+    if data_dir is not None:
+        values["data_dir"] = data_dir
+    return Settings(**values)
+
+
+def _echo_json(value: Any) -> None:
+    click.echo(json.dumps(value, ensure_ascii=False, indent=2))
+
+
+def _fail(error: Exception) -> None:
+    click.echo(f"error: {error}", err=True)
+    sys.exit(1)
+
+
+data_dir_option = click.option(
+    "--data-dir", type=click.Path(path_type=Path, file_okay=False), default=None, help="Data directory (FACESAAS_DATA_DIR)."
+)
+
+
+@click.group()
+@click.version_option(package_name="facesaas")
+def cli() -> None:
+    """FaceSaaS: self-hosted face recognition with the FaceSaaS manual's HTTP API."""
+
+
+# --- serve ------------------------------------------------------------------------------
+
+
+@cli.command()
+@data_dir_option
+@click.option("--host", default=None, help="Interface (FACESAAS_HOST, default 127.0.0.1).")
+@click.option("--port", type=int, default=None, help="Port (FACESAAS_PORT, default 9500).")
+def serve(data_dir: Path | None, host: str | None, port: int | None) -> None:
+    """Run the HTTP service (creates the server key pair on first start)."""
+    import uvicorn
+
+    from facesaas.api.app import create_app
+    from facesaas.auth.keys import init_keys, keys_exist
+
+    settings = _settings(data_dir, host=host, port=port)
+    if not keys_exist(settings.keys_dir):
+        init_keys(settings.keys_dir)
+        click.echo(f"created a 2048-bit server key pair in {settings.keys_dir}")
+    base = f"http://{settings.host}:{settings.port}"
+    click.echo(
+        f"FaceSaaS on {base}  (API docs: {base}/docs, data: {settings.data_dir.resolve()})\n"
+        "Call it:\n"
+        f"  1. facesaas tenant create demo --json --data-dir {settings.data_dir}   # AccessID, AccessKey, public key\n"
+        "  2. from facesaas.sdk import Client\n"
+        f"     c = Client('{base}', access_id, access_key, public_key_pem)\n"
+        "     c.face_pair_verification(query_image=open('a.jpg','rb').read(), database_image=open('b.jpg','rb').read())\n"
+        f"  or: facesaas compare a.jpg b.jpg --url {base} --access-id ... --access-key ... --public-key {settings.keys_dir}/server_public.pem"
+    )
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+
+
+# --- keys -------------------------------------------------------------------------------
+
+
+@cli.group()
+def keys() -> None:
+    """The server's RSA key pair."""
+
+
+@keys.command("init")
+@data_dir_option
+@click.option("--bits", type=click.Choice(["1024", "2048", "3072", "4096"]), default="2048", show_default=True,
+              help="1024 gives the manual's 256-hex-character signatures.")
+@click.option("--force", is_flag=True, help="Replace an existing pair (every customer needs the new public key).")
+def keys_init(data_dir: Path | None, bits: str, force: bool) -> None:
+    """Create the server key pair and print the public key."""
+    from facesaas.auth.keys import init_keys
+
+    settings = _settings(data_dir)
+    try:
+        created = init_keys(settings.keys_dir, bits=int(bits), force=force)
+    except ConfigurationError as exc:
+        _fail(exc)
+    click.echo(created.public_pem, nl=False)
+
+
+@keys.command("show")
+@data_dir_option
+def keys_show(data_dir: Path | None) -> None:
+    """Print the server public key (PEM) to give to customers."""
+    from facesaas.auth.keys import load_keys
+
+    try:
+        click.echo(load_keys(_settings(data_dir).keys_dir).public_pem, nl=False)
+    except ConfigurationError as exc:
+        _fail(exc)
+
+
+# --- tenants ----------------------------------------------------------------------------
+
+
+def _tenant_service(settings: Settings):  # noqa: ANN202
+    from facesaas.storage.database import create_database
+    from facesaas.tenants.service import TenantService
+
+    return TenantService(create_database(settings.resolved_database_url).sessions)
+
+
+@cli.group()
+def tenant() -> None:
+    """Customers: AccessID and AccessKey."""
+
+
+def _credentials_out(creds, public_pem: str, as_json: bool) -> None:  # noqa: ANN001
+    payload = {**creds.tenant.as_dict(), "access_key": creds.access_key, "public_key_pem": public_pem}
+    if as_json:
+        _echo_json(payload)
+    else:
+        click.echo(f"AccessID:  {creds.tenant.access_id}\nAccessKey: {creds.access_key}   (shown once; store it now)\n")
+        click.echo(public_pem, nl=False)
+
+
+@tenant.command("create")
+@click.argument("name")
+@click.option("--json", "as_json", is_flag=True, help="Print {access_id, access_key, public_key_pem, ...}.")
+@data_dir_option
+def tenant_create(name: str, as_json: bool, data_dir: Path | None) -> None:
+    """Create a customer; prints its AccessID, AccessKey (once) and the server public key."""
+    from facesaas.auth.keys import init_keys, keys_exist, load_keys
+
+    settings = _settings(data_dir)
+    if not keys_exist(settings.keys_dir):
+        init_keys(settings.keys_dir)
+    try:
+        creds = _tenant_service(settings).create(name)
+    except ValueError as exc:
+        _fail(exc)
+    _credentials_out(creds, load_keys(settings.keys_dir).public_pem, as_json)
+
+
+@tenant.command("list")
+@click.option("--json", "as_json", is_flag=True)
+@data_dir_option
+def tenant_list(as_json: bool, data_dir: Path | None) -> None:
+    """List customers (never their keys)."""
+    rows = [t.as_dict() for t in _tenant_service(_settings(data_dir)).list()]
+    if as_json:
+        _echo_json(rows)
+        return
+    for row in rows:
+        state = "enabled" if row["enabled"] else "DISABLED"
+        click.echo(f"{row['access_id']}  {state:8}  {row['name']}  created {row['created_at']}")
+
+
+def _set_enabled(access_id: str, enabled: bool, data_dir: Path | None) -> None:
+    from facesaas.tenants.service import UnknownTenant
+
+    try:
+        info = _tenant_service(_settings(data_dir)).set_enabled(access_id, enabled)
+    except UnknownTenant:
+        _fail(LookupError(f"no customer with AccessID {access_id}"))
+    click.echo(f"{info.access_id} {'enabled' if info.enabled else 'disabled'}")
+
+
+@tenant.command("disable")
+@click.argument("access_id")
+@data_dir_option
+def tenant_disable(access_id: str, data_dir: Path | None) -> None:
+    """Refuse every request of this customer from now on."""
+    _set_enabled(access_id, False, data_dir)
+
+
+@tenant.command("enable")
+@click.argument("access_id")
+@data_dir_option
+def tenant_enable(access_id: str, data_dir: Path | None) -> None:
+    """Accept this customer's requests again."""
+    _set_enabled(access_id, True, data_dir)
+
+
+@tenant.command("rotate")
+@click.argument("access_id")
+@click.option("--json", "as_json", is_flag=True)
+@data_dir_option
+def tenant_rotate(access_id: str, as_json: bool, data_dir: Path | None) -> None:
+    """Issue a new AccessKey; the old one stops working at once."""
+    from facesaas.auth.keys import load_keys
+    from facesaas.tenants.service import UnknownTenant
+
+    settings = _settings(data_dir)
+    try:
+        creds = _tenant_service(settings).rotate(access_id)
+    except UnknownTenant:
+        _fail(LookupError(f"no customer with AccessID {access_id}"))
+    _credentials_out(creds, load_keys(settings.keys_dir).public_pem, as_json)
+
+
+# --- extract / compare ------------------------------------------------------------------
+
+
+def remote_options(func):  # noqa: ANN001, ANN201
+    """--url/--access-id/--access-key/--public-key: call a server instead of in-process."""
+    func = click.option("--public-key", type=click.Path(path_type=Path, dir_okay=False), envvar="FACESAAS_PUBLIC_KEY",
+                        help="Server public key PEM file (FACESAAS_PUBLIC_KEY).")(func)
+    func = click.option("--access-key", envvar="FACESAAS_ACCESS_KEY", help="AccessKey (FACESAAS_ACCESS_KEY).")(func)
+    func = click.option("--access-id", envvar="FACESAAS_ACCESS_ID", help="AccessID (FACESAAS_ACCESS_ID).")(func)
+    func = click.option("--url", envvar="FACESAAS_URL", help="Server URL; without it the work runs in-process.")(func)
+    return func
+
+
+def _run(path: str, payload: dict[str, Any], url: str | None, access_id: str | None, access_key: str | None,
+         public_key: Path | None) -> dict[str, Any]:
+    """POST through a server (signed) or run the same service function in-process."""
+    if url:
+        from facesaas.sdk import ApiError, Client
+
+        if not (access_id and access_key and public_key):
+            _fail(click.UsageError("--url needs --access-id, --access-key and --public-key"))
+        with Client(url, access_id, access_key, public_key.read_text()) as client:
+            try:
+                return client.call(path, payload)
+            except ApiError as exc:
+                _fail(exc)
+    from facesaas.face.calibration import load_calibration
+    from facesaas.face.engine import get_engine
+    from facesaas.recognition import service
+    from facesaas.recognition.schemas import ExtractionRequest, VerificationRequest
+    from facesaas.sdk.client import EXTRACTION_PATH
+
+    settings = Settings()
+    engine = get_engine(settings.inference_threads, settings.detection_threshold)
+    limits = service.ImageLimits(settings.max_image_bytes, settings.max_image_pixels)
+    try:
+        if path == EXTRACTION_PATH:
+            result = service.extract_features(engine, service.parse_request(ExtractionRequest, payload), limits)
+        else:
+            request = service.parse_request(VerificationRequest, payload)
+            result = service.verify_pair(engine, load_calibration(), request, limits)
+    except FaceSaaSError as exc:
+        _echo_json({"rtn": exc.rtn, "message": exc.client_message})
+        sys.exit(1)
+    return {"rtn": 0, "message": "OK", **result}
+
+
+def _b64_file(path: Path) -> str:
+    return base64.b64encode(path.read_bytes()).decode("ascii")
+
+
+@cli.command()
+@click.argument("image", type=click.Path(path_type=Path, exists=True, dir_okay=False))
+@click.option("--image-type", type=int, default=3, show_default=True, help="Manual image_type (1 ID photo, 3 ID-like photo, ...).")
+@click.option("--max-faces", type=click.IntRange(1, 2), default=1, show_default=True)
+@click.option("--auto-rotate", is_flag=True)
+@click.option("--flip", is_flag=True, help="Also return flip_feature.")
+@remote_options
+def extract(image: Path, image_type: int, max_faces: int, auto_rotate: bool, flip: bool, **remote: Any) -> None:
+    """Extract the feature string of IMAGE (CS201.1)."""
+    from facesaas.sdk.client import EXTRACTION_PATH
+
+    payload = {
+        "image_content": _b64_file(image),
+        "image_type": image_type,
+        "max_faces_allowed": max_faces,
+        "auto_rotate": auto_rotate,
+        "flip_image": flip,
+    }
+    _echo_json(_run(EXTRACTION_PATH, payload, **remote))
+
+
+@cli.command()
+@click.argument("query", type=click.Path(path_type=Path, exists=True, dir_okay=False))
+@click.argument("database", type=click.Path(path_type=Path, exists=True, dir_okay=False))
+@click.option("--true-negative-rate", type=click.Choice(["99.9", "99.99", "99.999"]), default="99.99", show_default=True)
+@click.option("--database-image-type", type=int, default=1, show_default=True)
+@click.option("--query-image-type", type=int, default=301, show_default=True)
+@click.option("--auto-rotate", is_flag=True, help="Auto-rotate both images.")
+@remote_options
+def compare(query: Path, database: Path, true_negative_rate: str, database_image_type: int, query_image_type: int,
+            auto_rotate: bool, **remote: Any) -> None:
+    """Compare QUERY with DATABASE (CS202.2); pair_verify_result 0 means the same person."""
+    from facesaas.sdk.client import VERIFICATION_PATH
+
+    payload = {
+        "query_image_content": _b64_file(query),
+        "query_image_type": query_image_type,
+        "database_image_content": _b64_file(database),
+        "database_image_type": database_image_type,
+        "true_negative_rate": true_negative_rate,
+        "auto_rotate_for_query": auto_rotate,
+        "auto_rotate_for_database": auto_rotate,
+        "enable_verify_detail": True,
+    }
+    _echo_json(_run(VERIFICATION_PATH, payload, **remote))
+
+
+# --- calibrate / errors -----------------------------------------------------------------
+
+
+@cli.command()
+@click.argument("data_dir", type=click.Path(path_type=Path, exists=True, file_okay=False))
+@click.option("--out", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="Where to write calibration.json (default: the installed package's copy).")
+def calibrate(data_dir: Path, out: Path | None) -> None:
+    """Rebuild the threshold table from DATA_DIR/labels.tsv (all pairs); prints the ROC table."""
+    from importlib import resources
+
+    from facesaas.evaluation.calibrate import build_calibration, embed_labelled_set, read_labels, roc_markdown, write_calibration
+    from facesaas.face.engine import get_engine
+
+    rows = read_labels(data_dir)
+    engine = get_engine()
+    with click.progressbar(length=len(rows), label="embedding", file=sys.stderr) as bar:
+        done = [0]
+
+        def progress(count: int) -> None:
+            bar.update(count - done[0])
+            done[0] = count
+
+        embedded = embed_labelled_set(engine, data_dir, rows, progress)
+    calibration = build_calibration(embedded, str(data_dir))
+    target = out or Path(str(resources.files("facesaas.face").joinpath("calibration.json")))
+    write_calibration(calibration, target)
+    click.echo(roc_markdown(calibration), nl=False)
+    click.echo(f"written to {target}", err=True)
+
+
+@cli.command()
+@click.option("--markdown", is_flag=True, help="Print the table of docs/errors.md.")
+def errors(markdown: bool) -> None:
+    """List every error code."""
+    from facesaas.errors import ERROR_CLASSES
+
+    if markdown:
+        click.echo(errors_markdown(), nl=False)
+        return
+    for cls in ERROR_CLASSES:
+        click.echo(f"{cls.rtn:6d} {cls.http_status}  {cls.message}")
+
+
+def main() -> None:
+    cli()

@@ -1,0 +1,325 @@
+"""The one exception tree of FaceSaaS.
+
+Every failure a client can see is its own class with a fixed ``rtn`` code, HTTP status and
+message. The HTTP layer maps them in one place (:mod:`facesaas.api.errors`); the SDK raises
+:class:`facesaas.sdk.ApiError` carrying the same code. ``docs/errors.md`` is generated from
+:data:`ERROR_CLASSES` (``facesaas errors --markdown``) and a test checks the two agree.
+
+Errors from third-party libraries (onnxruntime, OpenCV, Pillow, SQLAlchemy) are wrapped at the
+boundary with ``raise SomeError(...) from exc`` so no library exception reaches a client.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+__all__ = [
+    "ERROR_CLASSES",
+    "FaceSaaSError",
+    "AuthError",
+    "MissingAuthHeaders",
+    "UnknownAccessId",
+    "DisabledAccessId",
+    "BadSignature",
+    "WrongAccessKey",
+    "BodyDigestMismatch",
+    "StaleTimestamp",
+    "ReplayedRequest",
+    "InvalidInput",
+    "InvalidJson",
+    "MissingParameter",
+    "InvalidParameter",
+    "BodyTooLarge",
+    "InvalidBase64",
+    "ImageTooLarge",
+    "UnsupportedImageFormat",
+    "CorruptImage",
+    "ImageDimensionsTooLarge",
+    "InvalidFeature",
+    "FeatureModelMismatch",
+    "NotSupportedYet",
+    "NoFaceDetected",
+    "TooManyFaces",
+    "NotFound",
+    "MethodNotAllowed",
+    "Overloaded",
+    "InternalError",
+    "ConfigurationError",
+]
+
+
+class FaceSaaSError(Exception):
+    """Base of every FaceSaaS error.
+
+    ``rtn`` is the negative code the wire protocol carries, ``http_status`` the HTTP status,
+    ``message`` the fixed text; ``detail`` (optional) adds what exactly was wrong, e.g. which
+    field, and is appended to the message the client sees. Details never contain secrets.
+    """
+
+    rtn: ClassVar[int] = -5000
+    http_status: ClassVar[int] = 500
+    message: ClassVar[str] = "internal error"
+    cause: ClassVar[str] = ""
+
+    def __init__(self, detail: str | None = None) -> None:
+        self.detail = detail
+        super().__init__(self.client_message)
+
+    @property
+    def client_message(self) -> str:
+        """The message sent to the client: the fixed text plus the detail, if any."""
+        return f"{self.message}: {self.detail}" if self.detail else self.message
+
+
+# --- authentication (401/403) -----------------------------------------------------------
+
+
+class AuthError(FaceSaaSError):
+    """A request whose caller could not be authenticated."""
+
+    rtn = -1000
+    http_status = 401
+    message = "authentication failed"
+
+
+class MissingAuthHeaders(AuthError):
+    rtn = -1001
+    message = "missing x-access-id or x-signature header"
+    cause = "The request lacks one of the two authentication headers, or one is empty."
+
+
+class UnknownAccessId(AuthError):
+    rtn = -1002
+    message = "unknown AccessID"
+    cause = "No customer has this AccessID (or it is longer than 16 bytes)."
+
+
+class DisabledAccessId(AuthError):
+    rtn = -1003
+    http_status = 403
+    message = "AccessID is disabled"
+    cause = "The customer exists but an operator disabled it (`facesaas tenant disable`)."
+
+
+class BadSignature(AuthError):
+    rtn = -1004
+    message = "x-signature cannot be decrypted"
+    cause = (
+        "The signature is not hex, has the wrong length for the server key, or does not decrypt "
+        "to a well-formed content block (wrong public key, truncated, or the manual's 32-char "
+        "sample value)."
+    )
+
+
+class WrongAccessKey(AuthError):
+    rtn = -1005
+    message = "AccessKey in the signature does not match this AccessID"
+    cause = "The signature decrypted but carries another AccessKey (rotated or mistyped key)."
+
+
+class BodyDigestMismatch(AuthError):
+    rtn = -1006
+    message = "body MD5 in the signature does not match the request body"
+    cause = "The body was changed after signing, or the MD5 was taken over other bytes."
+
+
+class StaleTimestamp(AuthError):
+    rtn = -1007
+    message = "signature timestamp is outside the allowed window"
+    cause = "The client clock is off, or the request was held too long (default window ±300 s)."
+
+
+class ReplayedRequest(AuthError):
+    rtn = -1008
+    message = "request replayed: this signature was already used"
+    cause = "The same (AccessID, random, timestamp) was seen within the window."
+
+
+# --- invalid input (400/413) ------------------------------------------------------------
+
+
+class InvalidInput(FaceSaaSError):
+    """The request is malformed; the client must fix it."""
+
+    rtn = -2000
+    http_status = 400
+    message = "invalid input"
+
+
+class InvalidJson(InvalidInput):
+    rtn = -2001
+    message = "request body is not a valid UTF-8 JSON object"
+    cause = "The body is empty, not UTF-8, not JSON, or JSON but not an object."
+
+
+class MissingParameter(InvalidInput):
+    rtn = -2002
+    message = "required parameter missing"
+    cause = "A required field is absent (the detail names it), or neither of two alternatives is given."
+
+
+class InvalidParameter(InvalidInput):
+    rtn = -2003
+    message = "invalid parameter"
+    cause = "A field has the wrong JSON type or a value outside what the manual allows (detail names it)."
+
+
+class BodyTooLarge(InvalidInput):
+    rtn = -2004
+    http_status = 413
+    message = "request body too large"
+    cause = "The body exceeds FACESAAS_MAX_BODY_BYTES (default 4 MiB)."
+
+
+class InvalidBase64(InvalidInput):
+    rtn = -2005
+    message = "field is not valid standard base64"
+    cause = "An image or feature field holds characters outside the base64 alphabet, bad padding, or line breaks."
+
+
+class ImageTooLarge(InvalidInput):
+    rtn = -2006
+    http_status = 413
+    message = "image too large"
+    cause = "The decoded image exceeds the endpoint's limit (1 MB for extraction and verification)."
+
+
+class UnsupportedImageFormat(InvalidInput):
+    rtn = -2007
+    message = "image is not JPEG or PNG"
+    cause = "The bytes are neither a JPEG nor a PNG image."
+
+
+class CorruptImage(InvalidInput):
+    rtn = -2008
+    message = "image cannot be decoded"
+    cause = "The JPEG/PNG is truncated or corrupt."
+
+
+class ImageDimensionsTooLarge(InvalidInput):
+    rtn = -2009
+    http_status = 413
+    message = "image dimensions too large"
+    cause = "Width × height exceeds FACESAAS_MAX_IMAGE_PIXELS (default 40 megapixels); decompression bombs end here."
+
+
+class InvalidFeature(InvalidInput):
+    rtn = -2010
+    message = "feature string is invalid"
+    cause = "The feature is not one this service produced: bad magic, version, length or values."
+
+
+class FeatureModelMismatch(InvalidInput):
+    rtn = -2011
+    message = "feature was produced by another model"
+    cause = "The feature string names a model or dimension this server does not run; re-extract it."
+
+
+class NotSupportedYet(InvalidInput):
+    rtn = -2012
+    message = "option not supported yet"
+    cause = (
+        "The request uses a capability of the manual that this release does not implement "
+        "yet (watermark types 5/7/9/101, remove_watermark, idcard_ocr, image packages, "
+        "query_image_additional_info); the detail names it. It is never silently ignored."
+    )
+
+
+# --- well-formed but unusable (422) ------------------------------------------------------
+
+
+class NoFaceDetected(FaceSaaSError):
+    rtn = -3001
+    http_status = 422
+    message = "no face detected"
+    cause = "The image (the side named in the detail) holds no detectable face."
+
+
+class TooManyFaces(FaceSaaSError):
+    rtn = -3002
+    http_status = 422
+    message = "more faces than max_faces_allowed"
+    cause = "The query image holds more faces than max_faces_allowed permits."
+
+
+# --- routing / server ---------------------------------------------------------------------
+
+
+class NotFound(FaceSaaSError):
+    rtn = -4004
+    http_status = 404
+    message = "no such endpoint"
+    cause = "The URL path is not an endpoint of this service."
+
+
+class MethodNotAllowed(FaceSaaSError):
+    rtn = -4005
+    http_status = 405
+    message = "method not allowed"
+    cause = "The endpoints take POST only."
+
+
+class Overloaded(FaceSaaSError):
+    rtn = -5003
+    http_status = 503
+    message = "server overloaded, retry later"
+    cause = "More requests are waiting for the face engine than FACESAAS_MAX_PENDING allows."
+
+
+class InternalError(FaceSaaSError):
+    rtn = -5000
+    http_status = 500
+    message = "internal error"
+    cause = "A bug or an unexpected failure of a model or the database; the log has the request id."
+
+
+class ConfigurationError(FaceSaaSError):
+    """Raised at start-up or by the CLI for a broken installation (never sent to clients)."""
+
+    rtn = -5001
+    http_status = 500
+    message = "server misconfigured"
+    cause = "Missing server key pair, model file checksum mismatch, unreadable data directory."
+
+
+ERROR_CLASSES: tuple[type[FaceSaaSError], ...] = (
+    MissingAuthHeaders,
+    UnknownAccessId,
+    DisabledAccessId,
+    BadSignature,
+    WrongAccessKey,
+    BodyDigestMismatch,
+    StaleTimestamp,
+    ReplayedRequest,
+    InvalidJson,
+    MissingParameter,
+    InvalidParameter,
+    BodyTooLarge,
+    InvalidBase64,
+    ImageTooLarge,
+    UnsupportedImageFormat,
+    CorruptImage,
+    ImageDimensionsTooLarge,
+    InvalidFeature,
+    FeatureModelMismatch,
+    NotSupportedYet,
+    NoFaceDetected,
+    TooManyFaces,
+    NotFound,
+    MethodNotAllowed,
+    InternalError,
+    ConfigurationError,
+    Overloaded,
+)
+"""Every concrete error, in table order; codes are unique (checked by the test suite)."""
+
+
+def errors_markdown() -> str:
+    """Render the error table of docs/errors.md from :data:`ERROR_CLASSES`."""
+    lines = [
+        "| rtn | HTTP | class | message | cause |",
+        "|---:|---:|---|---|---|",
+    ]
+    for cls in ERROR_CLASSES:
+        lines.append(f"| {cls.rtn} | {cls.http_status} | `{cls.__name__}` | {cls.message} | {cls.cause} |")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,59 @@
+"""Similarity scale and false-accept-rate thresholds.
+
+Similarity is ``50 × (1 + cosine)`` of the two unit embeddings: 0–100, strictly monotonic in
+the embedding similarity, 50 for unrelated vectors. The thresholds for each
+``true_negative_rate`` come from ``calibration.json`` shipped in this package, rebuilt by
+``facesaas calibrate DATA_DIR`` (see :mod:`facesaas.evaluation.calibrate` and docs/accuracy.md).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+import numpy as np
+
+from facesaas.errors import ConfigurationError
+
+__all__ = ["Calibration", "load_calibration", "similarity_from_cosine", "TRUE_NEGATIVE_RATES"]
+
+TRUE_NEGATIVE_RATES: tuple[str, ...] = ("99.9", "99.99", "99.999")
+"""The values the manual allows for 1:1 verification; "99.99" means FAR 1e-4."""
+
+
+def similarity_from_cosine(cosine: np.ndarray | float) -> np.ndarray | float:
+    """Map cosine similarity (−1..1) to the API's 0–100 similarity."""
+    return np.clip(50.0 * (1.0 + np.asarray(cosine, dtype=np.float64)), 0.0, 100.0)
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """Cosine thresholds per true_negative_rate string, and the data they were measured on."""
+
+    thresholds: dict[str, float]
+    source: dict
+
+    def cosine_threshold(self, true_negative_rate: str) -> float:
+        return self.thresholds[true_negative_rate]
+
+    def similarity_threshold(self, true_negative_rate: str) -> float:
+        return float(similarity_from_cosine(self.thresholds[true_negative_rate]))
+
+
+def far_from_true_negative_rate(rate: str) -> float:
+    """"99.99" → 1e-4 (the per-comparison false-accept rate)."""
+    return round(1.0 - float(rate) / 100.0, 12)
+
+
+@lru_cache(maxsize=1)
+def load_calibration() -> Calibration:
+    """Load the shipped calibration table once."""
+    try:
+        text = resources.files("facesaas.face").joinpath("calibration.json").read_text("utf-8")
+        data = json.loads(text)
+        thresholds = {rate: float(data["thresholds"][rate]["cosine"]) for rate in TRUE_NEGATIVE_RATES}
+    except (OSError, KeyError, ValueError, TypeError) as exc:
+        raise ConfigurationError(f"calibration.json unreadable: {exc}") from exc
+    return Calibration(thresholds=thresholds, source=data.get("source", {}))

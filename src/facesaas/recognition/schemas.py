@@ -1,0 +1,102 @@
+"""Request and response bodies of CS201.1 and CS202.2, with the manual's field descriptions.
+
+Types are strict: ``"image_type": "3"`` or ``"auto_rotate": 1`` are wrong types, not coerced.
+Unknown fields are ignored (forward compatibility); fields of the manual that a later release
+implements are accepted by name and answered with ``NotSupportedYet`` (see
+:func:`facesaas.recognition.service.reject_unsupported`).
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = [
+    "ExtractionRequest",
+    "ExtractionResponse",
+    "VerificationRequest",
+    "VerificationResponse",
+    "VerifyDetail",
+    "FaceRect",
+    "EXTRACTION_IMAGE_TYPES",
+    "QUERY_IMAGE_TYPES",
+    "DATABASE_IMAGE_TYPES",
+    "WATERMARK_TYPES",
+]
+
+EXTRACTION_IMAGE_TYPES = frozenset({1, 2, 3, 4, 5, 7, 9, 101})
+DATABASE_IMAGE_TYPES = EXTRACTION_IMAGE_TYPES
+QUERY_IMAGE_TYPES = frozenset({301, 302, 303, 4, 2})
+WATERMARK_TYPES = frozenset({5, 7, 9, 101})
+
+_IMAGE_TYPES_DOC = (
+    "证件照=1, 证件照翻拍=2, 类证件照=3, 芯片照=4, 金融行业水印证件照=5, 公安行业水印证件照=7, "
+    "铁丝网水印证件照=9, 自动类型水印照=101. Types 2 and 4 are processed as ordinary photos in this "
+    "release; 5/7/9/101 answer NotSupportedYet (rtn -2012)."
+)
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(strict=True, extra="ignore")
+
+
+class ExtractionRequest(_Strict):
+    """CS201.1 人脸特征抽取 — detect faces and extract features."""
+
+    image_content: str = Field(description="输入图像(JPG/PNG)的 BASE64 编码; decoded image at most 1 MB.")
+    image_type: int = Field(description="输入图像的类型. " + _IMAGE_TYPES_DOC)
+    auto_rotate: bool = Field(False, description="是否开启自动旋转: try 0/90/180/270° and keep the best face.")
+    flip_image: bool = Field(False, description="是否开启镜像: also return flip_feature of the mirrored face(s).")
+    max_faces_allowed: int = Field(1, description="最多抽取人脸特征数, 1 or 2: the largest faces are kept.")
+    remove_watermark: bool = Field(False, description="是否返回去水印照片 (watermark types only; not supported yet).")
+    idcard_ocr: bool = Field(False, description="开启身份证识别 (image_type=2 only; not supported yet).")
+    idcard_ocr_mode: int = Field(1, description="1 正面, 2 背面, 3 auto (with idcard_ocr; not supported yet).")
+
+
+class ExtractionResponse(BaseModel):
+    rtn: int = Field(description="0 表示 OK, <0 表示错误 (docs/errors.md).")
+    message: str = Field(description="OK, or what to fix.")
+    global_request_id: str = Field(description="请求的流水号 (also the X-Request-Id header).")
+    feature: str = Field(description="特征向量: base64 feature string holding up to max_faces_allowed faces, largest first.")
+    flip_feature: str | None = Field(None, description="特征向量 of the mirrored image; only when flip_image is true.")
+    face_num: int = Field(description="图像识别得到的人脸个数 (all faces found, not only those extracted).")
+    image_type: int = Field(description="图像的类型 (the input type; watermark refinement comes with watermark support).")
+
+
+class VerificationRequest(_Strict):
+    """CS202.2 比对服务 — is the database photo's person among the query photo's faces?"""
+
+    query_image_content: str | None = Field(None, description="查询图片(JPG/PNG)的 Base64 编码, <1 MB. One of image or feature is required.")
+    query_image_feature: str | None = Field(None, description="查询人脸的特征量 (a feature string from CS201.1).")
+    query_image_type: int = Field(301, description="查询照片的类型: 类证件照=301, 手持身份证场景=302, VTM 场景=303, 芯片照=4, 身份证翻拍照=2 (302/303/4/2 processed as 301 in this release).")
+    database_image_content: str | None = Field(None, description="登记照片(JPG/PNG)的 Base64 编码, <1 MB. One of image or feature is required.")
+    database_image_feature: str | None = Field(None, description="登记人脸的特征量 (the first face of the feature is used).")
+    database_image_type: int | None = Field(None, description="登记照片的类型, required with database_image_content. " + _IMAGE_TYPES_DOC)
+    auto_flip: bool = Field(False, description="是否开启自动镜像优化: each query face also compared mirrored, the higher score kept (query images only).")
+    auto_rotate_for_query: bool = Field(False, description="是否开启查询照的自动旋转识别.")
+    auto_rotate_for_database: bool = Field(False, description="是否开启登记照的自动旋转识别.")
+    true_negative_rate: str = Field("99.99", description='期望的误报率: "99.9" (FAR 1e-3), "99.99" (1e-4) or "99.999" (1e-5).')
+    max_faces_allowed: int = Field(1, description="查询照片中至多有几个人脸, >= 1; more faces in the query image is an error (rtn -3002).")
+    enable_verify_detail: bool = Field(False, description="是否返回比对的详细信息 (verify_detail.score_list).")
+    return_face_rect: bool = Field(False, description="是否返回查询照每张人脸的位置 (with enable_verify_detail, query images only).")
+
+
+class FaceRect(BaseModel):
+    x: int = Field(description="左上角 x, pixels.")
+    y: int = Field(description="左上角 y, pixels.")
+    w: int = Field(description="矩形的宽度, pixels.")
+    h: int = Field(description="矩形的高度, pixels.")
+
+
+class VerifyDetail(BaseModel):
+    score_list: list[float] = Field(description="查询照每张人脸和登记照人脸比对的分数, 按从高到低排序.")
+    query_face_rect: list[FaceRect] | None = Field(None, description="与 score_list 一一对应的人脸位置 (return_face_rect).")
+
+
+class VerificationResponse(BaseModel):
+    rtn: int
+    message: str
+    global_request_id: str
+    pair_verify_result: int = Field(description="0 表示认为是同一个人, 1 表示认为不是同一个人.")
+    pair_verify_similarity: float = Field(description="相似值 0–100, 值越大越相似.")
+    verify_detail: VerifyDetail | None = Field(None, description="比对的详细信息, only with enable_verify_detail.")
+

@@ -1,0 +1,127 @@
+"""Python client for the FaceSaaS HTTP API: signs every request as the manual's 7.3.1 says.
+
+    from facesaas.sdk import Client
+    client = Client("http://127.0.0.1:9500", access_id, access_key, public_key_pem)
+    result = client.face_pair_verification(query_image=selfie_bytes, database_image=id_bytes,
+                                           database_image_type=1)
+    result["pair_verify_result"] == 0   # same person
+
+Calls return the response object as a dict; a response with ``rtn < 0`` raises
+:class:`ApiError` carrying the code, message, HTTP status and request id.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+
+import httpx
+
+from facesaas.auth.signature import build_content, load_public_key, sign
+
+__all__ = ["Client", "ApiError", "EXTRACTION_PATH", "VERIFICATION_PATH"]
+
+EXTRACTION_PATH = "/face/v1/algorithm/recognition/feature_extraction"
+VERIFICATION_PATH = "/face/v1/algorithm/recognition/face_pair_verification"
+
+
+class ApiError(Exception):
+    """The service answered with a negative ``rtn``."""
+
+    def __init__(self, rtn: int, message: str, http_status: int, request_id: str) -> None:
+        super().__init__(f"rtn {rtn} (HTTP {http_status}): {message} [request {request_id}]")
+        self.rtn = rtn
+        self.message = message
+        self.http_status = http_status
+        self.request_id = request_id
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+class Client:
+    """A signing client. ``transport`` (an ``httpx.BaseTransport``) is the seam for tests and
+    custom networking; by default plain HTTP(S) is used. Thread-safe like ``httpx.Client``."""
+
+    def __init__(
+        self,
+        url: str,
+        access_id: str,
+        access_key: str,
+        public_key_pem: str,
+        *,
+        transport: httpx.BaseTransport | None = None,
+        timeout: float = 60.0,
+        custom_content: bytes = b"",
+    ) -> None:
+        self.access_id = access_id
+        self._access_key = access_key
+        self._public_key = load_public_key(public_key_pem)
+        self._custom = custom_content
+        self._http = httpx.Client(base_url=url.rstrip("/"), transport=transport, timeout=timeout)
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def signed_headers(self, body: bytes) -> dict[str, str]:
+        """The two authentication headers for exactly these body bytes."""
+        content = build_content(self._access_key, body, custom=self._custom)
+        return {
+            "x-access-id": self.access_id,
+            "x-signature": sign(self._public_key, content),
+            "content-type": "application/json",
+        }
+
+    def post_raw(self, path: str, body: bytes, headers: dict[str, str] | None = None) -> httpx.Response:
+        """POST ``body`` as is (signed unless ``headers`` are given). For tests and tools."""
+        return self._http.post(path, content=body, headers=headers if headers is not None else self.signed_headers(body))
+
+    def call(self, path: str, payload: dict[str, Any]) -> dict[str, Any]:
+        """Sign and POST a JSON object; return the response object or raise ApiError."""
+        body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        response = self.post_raw(path, body)
+        try:
+            data = response.json()
+        except ValueError as exc:
+            raise ApiError(-5000, f"non-JSON response: {response.text[:200]}", response.status_code, "") from exc
+        if not isinstance(data, dict) or data.get("rtn", -5000) < 0:
+            rtn = data.get("rtn", -5000) if isinstance(data, dict) else -5000
+            message = data.get("message", "") if isinstance(data, dict) else str(data)
+            request_id = data.get("global_request_id", "") if isinstance(data, dict) else ""
+            raise ApiError(rtn, message, response.status_code, request_id)
+        return data
+
+    def feature_extraction(self, image: bytes, image_type: int = 3, **options: Any) -> dict[str, Any]:
+        """CS201.1. ``options``: auto_rotate, flip_image, max_faces_allowed, … as in the manual."""
+        return self.call(EXTRACTION_PATH, {"image_content": _b64(image), "image_type": image_type, **options})
+
+    def face_pair_verification(
+        self,
+        *,
+        query_image: bytes | None = None,
+        query_feature: str | None = None,
+        database_image: bytes | None = None,
+        database_feature: str | None = None,
+        **options: Any,
+    ) -> dict[str, Any]:
+        """CS202.2. Give one of query_image/query_feature and one of database_image/database_feature;
+        ``options`` are the manual's other fields (database_image_type, true_negative_rate, …)."""
+        payload: dict[str, Any] = dict(options)
+        if query_image is not None:
+            payload["query_image_content"] = _b64(query_image)
+        if query_feature is not None:
+            payload["query_image_feature"] = query_feature
+        if database_image is not None:
+            payload["database_image_content"] = _b64(database_image)
+            payload.setdefault("database_image_type", 1)
+        if database_feature is not None:
+            payload["database_image_feature"] = database_feature
+        return self.call(VERIFICATION_PATH, payload)

@@ -1,0 +1,53 @@
+"""Typed settings from ``FACESAAS_*`` environment variables (and CLI flags, which override them).
+
+Nothing here runs at import time: call :func:`get_settings` (cached) or build ``Settings(...)``
+explicitly, as the tests do for each fresh data directory.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["Settings", "get_settings"]
+
+
+class Settings(BaseSettings):
+    """All knobs of one FaceSaaS process. Sizes are bytes, times seconds."""
+
+    model_config = SettingsConfigDict(env_prefix="FACESAAS_", extra="ignore")
+
+    data_dir: Path = Field(Path("facesaas-data"), description="Holds the SQLite database, server keys and stored images.")
+    host: str = Field("127.0.0.1", description="Interface to listen on; 0.0.0.0 to serve other hosts.")
+    port: int = Field(9500, ge=1, le=65535, description="The manual's private-cloud port.")
+    database_url: str | None = Field(
+        None, description="SQLAlchemy URL; default sqlite:///<data_dir>/facesaas.db. PostgreSQL in production."
+    )
+    signature_window_seconds: int = Field(300, ge=1, description="Accepted clock skew of the signature timestamp (±).")
+    max_body_bytes: int = Field(4 * 1024 * 1024, ge=1024, description="Largest request body accepted.")
+    max_image_bytes: int = Field(1024 * 1024, ge=1024, description="Largest decoded image for extraction/verification (manual: 1 MB).")
+    max_image_pixels: int = Field(40_000_000, ge=10_000, description="Largest width×height decoded; bigger is refused before decoding.")
+    detection_threshold: float = Field(0.7, gt=0, lt=1, description="YuNet face score threshold.")
+    inference_threads: int = Field(2, ge=1, le=64, description="onnxruntime intra-op threads per model.")
+    engine_workers: int = Field(2, ge=1, le=64, description="Requests processed by the face engine at once.")
+    max_pending: int = Field(64, ge=1, description="Requests allowed to wait for the engine before 503.")
+    test_data_dir: Path = Field(Path("../shared/data"), description="Evaluation images for tests and benchmarks.")
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'facesaas.db').resolve()}"
+
+    @property
+    def keys_dir(self) -> Path:
+        return self.data_dir / "keys"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings from the environment, built on first use."""
+    return Settings()

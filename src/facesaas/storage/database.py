@@ -1,0 +1,56 @@
+"""SQLAlchemy engine and session factories (SQLite by default, PostgreSQL in production).
+
+Engines are created by :func:`create_database` when the app or a CLI command starts, never
+at import time. SQLAlchemy errors are wrapped at this boundary by the callers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+
+__all__ = ["Base", "Database", "create_database"]
+
+
+class Base(DeclarativeBase):
+    """Declarative base of every table."""
+
+
+@dataclass
+class Database:
+    """An engine and its session factory."""
+
+    engine: Engine
+    sessions: sessionmaker[Session]
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:  # noqa: ANN001
+    cursor = dbapi_connection.cursor()
+    # WAL lets readers run during a write; synchronous=NORMAL is durable across process
+    # crashes (kill -9) in WAL mode; the busy timeout serialises concurrent writers.
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def create_database(url: str) -> Database:
+    """Create the engine for ``url`` and make sure every table exists."""
+    # Import the table modules so they register on Base.metadata.
+    from facesaas.tenants import models as _tenant_models  # noqa: F401
+
+    if url.startswith("sqlite:///"):
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"check_same_thread": False})
+        event.listen(engine, "connect", _sqlite_pragmas)
+    else:
+        engine = create_engine(url, pool_pre_ping=True)
+    Base.metadata.create_all(engine)
+    return Database(engine=engine, sessions=sessionmaker(engine, expire_on_commit=False))

@@ -1,0 +1,141 @@
+"""Creating, listing, disabling and rotating customers.
+
+The AccessKey is shown exactly once, when it is created or rotated; only its salted hash is
+stored. :func:`check_access_key` compares in constant time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import os
+import secrets
+import string
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from facesaas.auth.signature import ACCESS_KEY_BYTES
+from facesaas.errors import InternalError
+from facesaas.tenants.models import Tenant
+
+__all__ = ["TenantInfo", "NewCredentials", "TenantService", "UnknownTenant", "check_access_key"]
+
+_ALPHABET = string.ascii_letters + string.digits
+
+
+class UnknownTenant(LookupError):
+    """No tenant has this AccessID (CLI-side error; the API maps it to UnknownAccessId)."""
+
+
+@dataclass(frozen=True)
+class TenantInfo:
+    """What may be shown about a tenant (never the key or its hash)."""
+
+    id: int
+    access_id: str
+    name: str
+    enabled: bool
+    created_at: dt.datetime
+    key_rotated_at: dt.datetime
+
+    @classmethod
+    def of(cls, row: Tenant) -> TenantInfo:
+        return cls(row.id, row.access_id, row.name, row.enabled, row.created_at, row.key_rotated_at)
+
+    def as_dict(self) -> dict:
+        return {
+            "access_id": self.access_id,
+            "name": self.name,
+            "enabled": self.enabled,
+            "created_at": self.created_at.isoformat(),
+            "key_rotated_at": self.key_rotated_at.isoformat(),
+        }
+
+
+@dataclass(frozen=True)
+class NewCredentials:
+    """Returned once by create and rotate."""
+
+    tenant: TenantInfo
+    access_key: str
+
+
+def _hash_key(salt: bytes, access_key: bytes) -> bytes:
+    return hmac.new(salt, access_key, hashlib.sha256).digest()
+
+
+def check_access_key(tenant: Tenant, access_key: bytes) -> bool:
+    """Constant-time comparison of a presented AccessKey with the stored hash."""
+    return hmac.compare_digest(_hash_key(tenant.key_salt, access_key), tenant.key_hash)
+
+
+def _new_key() -> str:
+    return "".join(secrets.choice(_ALPHABET) for _ in range(ACCESS_KEY_BYTES))
+
+
+class TenantService:
+    """Tenant operations over a session factory."""
+
+    def __init__(self, sessions: sessionmaker[Session]) -> None:
+        self._sessions = sessions
+
+    def _run(self, action):  # noqa: ANN001, ANN202
+        try:
+            with self._sessions.begin() as session:
+                return action(session)
+        except SQLAlchemyError as exc:
+            raise InternalError("database error") from exc
+
+    def create(self, name: str) -> NewCredentials:
+        if not name.strip() or len(name) > 128:
+            raise ValueError("name must be 1–128 characters")
+        access_key = _new_key()
+
+        def action(session: Session) -> NewCredentials:
+            while True:
+                access_id = secrets.token_hex(8)  # 16 bytes, the manual's maximum
+                if session.scalar(select(Tenant.id).where(Tenant.access_id == access_id)) is None:
+                    break
+            salt = os.urandom(16)
+            row = Tenant(access_id=access_id, name=name.strip(), key_salt=salt, key_hash=_hash_key(salt, access_key.encode()))
+            session.add(row)
+            session.flush()
+            return NewCredentials(TenantInfo.of(row), access_key)
+
+        return self._run(action)
+
+    def get(self, access_id: str) -> Tenant | None:
+        """The tenant row (detached) or None; used by request authentication."""
+        return self._run(lambda session: session.scalar(select(Tenant).where(Tenant.access_id == access_id)))
+
+    def list(self) -> list[TenantInfo]:
+        return self._run(lambda session: [TenantInfo.of(t) for t in session.scalars(select(Tenant).order_by(Tenant.id))])
+
+    def _update(self, access_id: str, change) -> Tenant:  # noqa: ANN001
+        def action(session: Session) -> Tenant:
+            row = session.scalar(select(Tenant).where(Tenant.access_id == access_id))
+            if row is None:
+                raise UnknownTenant(access_id)
+            change(row)
+            session.flush()
+            return row
+
+        return self._run(action)
+
+    def set_enabled(self, access_id: str, enabled: bool) -> TenantInfo:
+        return TenantInfo.of(self._update(access_id, lambda row: setattr(row, "enabled", enabled)))
+
+    def rotate(self, access_id: str) -> NewCredentials:
+        """Issue a new AccessKey; the old one stops working at once."""
+        access_key = _new_key()
+
+        def change(row: Tenant) -> None:
+            row.key_salt = os.urandom(16)
+            row.key_hash = _hash_key(row.key_salt, access_key.encode())
+            row.key_rotated_at = dt.datetime.now(dt.timezone.utc)
+
+        return NewCredentials(TenantInfo.of(self._update(access_id, change)), access_key)

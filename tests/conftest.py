@@ -1,0 +1,128 @@
+"""Shared fixtures: evaluation data, a fresh data directory, a real HTTP server, a signed client.
+
+Every test gets its own data directory and database; the face models are loaded once per
+process (they are read-only). The server is real uvicorn on a free loopback port, and the
+client is the SDK, so every API test signs and sends real HTTP.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import uvicorn
+
+from facesaas.api.app import create_app
+from facesaas.auth.keys import init_keys
+from facesaas.sdk import Client
+from facesaas.settings import Settings
+from facesaas.storage.database import create_database
+from facesaas.tenants.service import NewCredentials, TenantService
+
+
+def _data_dir() -> Path:
+    return Path(os.environ.get("FACESAAS_TEST_DATA_DIR", Path(__file__).resolve().parents[1] / ".." / "shared" / "data"))
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """../shared/data (or FACESAAS_TEST_DATA_DIR). Skips visibly when absent, fails in CI."""
+    path = _data_dir().resolve()
+    if not (path / "faces" / "celeba" / "labels.tsv").is_file():
+        if os.environ.get("FACESAAS_REQUIRE_TEST_DATA"):
+            pytest.fail(f"evaluation data required but missing at {path}")
+        pytest.skip(f"evaluation data not found at {path} (set FACESAAS_TEST_DATA_DIR)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def celeba(shared_data: Path) -> Path:
+    return shared_data / "faces" / "celeba"
+
+
+@pytest.fixture(scope="session")
+def astronaut_jpeg() -> bytes:
+    """One real face that ships inside scikit-image (no shared data needed)."""
+    import io
+
+    from PIL import Image
+    from skimage import data
+
+    buffer = io.BytesIO()
+    Image.fromarray(data.astronaut()).save(buffer, format="JPEG", quality=90)
+    return buffer.getvalue()
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    """Settings for a fresh data directory with a 1024-bit server key (fast to generate)."""
+    chosen = Settings(data_dir=tmp_path / "data", port=0)
+    init_keys(chosen.keys_dir, bits=1024)
+    return chosen
+
+
+@pytest.fixture
+def tenants(settings: Settings) -> Iterator[TenantService]:
+    database = create_database(settings.resolved_database_url)
+    yield TenantService(database.sessions)
+    database.dispose()
+
+
+@pytest.fixture
+def credentials(tenants: TenantService) -> NewCredentials:
+    return tenants.create("test customer")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class RunningServer:
+    url: str
+    settings: Settings
+    public_pem: str
+
+
+def start_server(settings: Settings) -> tuple[uvicorn.Server, threading.Thread, str]:
+    port = _free_port()
+    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("server did not start")
+        time.sleep(0.02)
+    return server, thread, f"http://127.0.0.1:{port}"
+
+
+@pytest.fixture
+def server(settings: Settings) -> Iterator[RunningServer]:
+    """A real uvicorn server on a free loopback port, with this test's data directory."""
+    instance, thread, url = start_server(settings)
+    pem = (settings.keys_dir / "server_public.pem").read_text()
+    yield RunningServer(url, settings, pem)
+    instance.should_exit = True
+    thread.join(timeout=30)
+
+
+@pytest.fixture
+def client(server: RunningServer, credentials: NewCredentials) -> Iterator[Client]:
+    """The SDK client of a fresh customer, signing every request."""
+    with Client(server.url, credentials.tenant.access_id, credentials.access_key, server.public_pem) as sdk:
+        yield sdk
+
+
+def raw_json(body: object) -> bytes:
+    return json.dumps(body, separators=(",", ":")).encode()
