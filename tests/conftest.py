@@ -63,7 +63,7 @@ def astronaut_jpeg() -> bytes:
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     """Settings for a fresh data directory with a 1024-bit server key (fast to generate)."""
-    chosen = Settings(data_dir=tmp_path / "data", port=0)
+    chosen = Settings(data_dir=tmp_path / "data")
     init_keys(chosen.keys_dir, bits=1024)
     return chosen
 

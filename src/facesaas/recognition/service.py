@@ -120,14 +120,15 @@ def _query_faces(engine: FaceEngine, request: VerificationRequest, limits: Image
         return [_QueryFace(v, None, None) for v in vectors]
     assert request.query_image_content is not None
     bgr = _load_image(request.query_image_content, "query_image_content", limits)
-    # Embed one face more than allowed is not needed: the count comes from detection alone.
     analysis = engine.analyze(
         bgr, max_faces=request.max_faces_allowed, auto_rotate=request.auto_rotate_for_query, flip=request.auto_flip
     )
     if not analysis.faces:
         raise NoFaceDetected("query_image_content")
-    if analysis.face_num > request.max_faces_allowed:
-        raise TooManyFaces(f"query image holds {analysis.face_num} faces, max_faces_allowed is {request.max_faces_allowed}")
+    # Small faces far behind the subject do not count against the limit (docs/api.md).
+    prominent = analysis.prominent_count()
+    if prominent > request.max_faces_allowed:
+        raise TooManyFaces(f"query image holds {prominent} faces, max_faces_allowed is {request.max_faces_allowed}")
     return [_QueryFace(f.embedding, f.flip_embedding, _rect(f)) for f in analysis.faces]
 
 

@@ -1,0 +1,37 @@
+import pytest
+from sqlalchemy import select
+
+from facesaas.tenants.models import Tenant
+from facesaas.tenants.service import TenantService, UnknownTenant, check_access_key
+
+
+def test_create_stores_only_a_hash_of_the_key(tenants: TenantService) -> None:
+    creds = tenants.create("bank")
+    assert len(creds.tenant.access_id) == 16 and len(creds.access_key) == 32
+    with tenants._sessions() as session:  # noqa: SLF001 - inspecting what is stored
+        row = session.scalar(select(Tenant))
+        stored = b"".join(str(v).encode() if not isinstance(v, bytes) else v for v in vars(row).values())
+    assert creds.access_key.encode() not in stored
+    assert check_access_key(row, creds.access_key.encode())
+    assert not check_access_key(row, b"x" * 32)
+
+
+def test_rotate_disable_list(tenants: TenantService) -> None:
+    first = tenants.create("a")
+    tenants.create("b")
+    rotated = tenants.rotate(first.tenant.access_id)
+    assert rotated.access_key != first.access_key
+    row = tenants.get(first.tenant.access_id)
+    assert check_access_key(row, rotated.access_key.encode())
+    assert not check_access_key(row, first.access_key.encode())
+    assert tenants.set_enabled(first.tenant.access_id, False).enabled is False
+    assert [t.name for t in tenants.list()] == ["a", "b"]
+    assert tenants.list()[0].enabled is False
+    with pytest.raises(UnknownTenant):
+        tenants.rotate("nobody")
+
+
+@pytest.mark.parametrize("name", ["", "   ", "x" * 129])
+def test_create_rejects_bad_names(tenants: TenantService, name: str) -> None:
+    with pytest.raises(ValueError):
+        tenants.create(name)
