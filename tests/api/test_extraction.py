@@ -66,8 +66,9 @@ def test_flip_image_returns_mirrored_feature(client: Client, celeba: Path) -> No
     feature = decode_feature(result["feature"], "f")[0]
     flipped = decode_feature(result["flip_feature"], "f")[0]
     mirrored_image = reencode(data, fmt="JPEG")
-    from PIL import Image, ImageOps
     import io
+
+    from PIL import Image, ImageOps
 
     buffer = io.BytesIO()
     ImageOps.mirror(Image.open(io.BytesIO(mirrored_image))).save(buffer, format="JPEG", quality=95)
@@ -135,3 +136,13 @@ def test_image_over_1mb_is_refused(client: Client, shared_data: Path) -> None:
     with pytest.raises(ApiError) as info:
         client.feature_extraction(big, image_type=3)
     assert (info.value.rtn, info.value.http_status) == (-2006, 413)
+
+
+def test_sdk_fit_image_makes_a_large_photo_acceptable(client: Client, shared_data: Path) -> None:
+    from facesaas.sdk import fit_image
+
+    big = (shared_data / "spoof" / "live" / "image_T2.jpg").read_bytes()
+    small = fit_image(big)
+    assert len(small) <= 1024 * 1024 < len(big)
+    assert client.feature_extraction(small, image_type=3, auto_rotate=True)["face_num"] >= 1
+    assert fit_image(small) is small

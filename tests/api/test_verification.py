@@ -134,8 +134,9 @@ def test_auto_rotate_for_query_and_database(client: Client, celeba: Path) -> Non
 
 
 def test_auto_flip_never_lowers_the_score(client: Client, celeba: Path) -> None:
-    from PIL import Image, ImageOps
     import io
+
+    from PIL import Image, ImageOps
 
     buffer = io.BytesIO()
     ImageOps.mirror(Image.open(io.BytesIO(_read(celeba, SAME[0])))).save(buffer, format="JPEG", quality=95)

@@ -323,7 +323,13 @@ def calibrate(data_dir: Path, out: Path | None) -> None:
     """Rebuild the threshold table from DATA_DIR/labels.tsv (all pairs); prints the ROC table."""
     from importlib import resources
 
-    from facesaas.evaluation.calibrate import build_calibration, embed_labelled_set, read_labels, roc_markdown, write_calibration
+    from facesaas.evaluation.calibrate import (
+        build_calibration,
+        embed_labelled_set,
+        read_labels,
+        roc_markdown,
+        write_calibration,
+    )
     from facesaas.face.engine import get_engine
 
     rows = read_labels(data_dir)

@@ -44,7 +44,7 @@ class EmbeddedSet:
         return len(self.names) + len(self.failed)
 
     def lookup(self) -> dict[str, np.ndarray]:
-        return dict(zip(self.names, self.embeddings))
+        return dict(zip(self.names, self.embeddings, strict=True))
 
 
 def read_labels(data_dir: Path) -> list[tuple[str, str]]:

@@ -68,7 +68,7 @@ class YuNetDetector:
         canvas = np.zeros((_INPUT, _INPUT, 3), dtype=np.float32)
         canvas[:new_h, :new_w] = resized
         blob = canvas.transpose(2, 0, 1)[None]
-        outputs = dict(zip(self._output_names, self._session.run(self._output_names, {self._input_name: blob})))
+        outputs = dict(zip(self._output_names, self._session.run(self._output_names, {self._input_name: blob}), strict=True))
 
         boxes, points, scores = [], [], []
         for stride in _STRIDES:

@@ -13,7 +13,7 @@ __all__ = ["Tenant"]
 
 
 def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 class Tenant(Base):

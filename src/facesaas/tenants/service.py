@@ -136,6 +136,6 @@ class TenantService:
         def change(row: Tenant) -> None:
             row.key_salt = os.urandom(16)
             row.key_hash = _hash_key(row.key_salt, access_key.encode())
-            row.key_rotated_at = dt.datetime.now(dt.timezone.utc)
+            row.key_rotated_at = dt.datetime.now(dt.UTC)
 
         return NewCredentials(TenantInfo.of(self._update(access_id, change)), access_key)

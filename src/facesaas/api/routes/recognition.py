@@ -11,7 +11,12 @@ from facesaas.api.deps import Ctx, SignedBody
 from facesaas.api.errors import request_id_of
 from facesaas.api.openapi import signed_operation
 from facesaas.recognition import service
-from facesaas.recognition.schemas import ExtractionRequest, ExtractionResponse, VerificationRequest, VerificationResponse
+from facesaas.recognition.schemas import (
+    ExtractionRequest,
+    ExtractionResponse,
+    VerificationRequest,
+    VerificationResponse,
+)
 
 router = APIRouter(prefix="/face/v1/algorithm/recognition", tags=["1:1 比对 (manual 9.2)"])
 

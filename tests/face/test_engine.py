@@ -1,0 +1,45 @@
+import numpy as np
+import pytest
+
+from facesaas.face.engine import _unrotate_box, get_engine
+from facesaas.face.image import decode_image
+
+
+@pytest.mark.parametrize("degrees", [0, 90, 180, 270])
+def test_unrotate_box_maps_back_to_the_original(degrees: int) -> None:
+    import cv2
+
+    height, width = 60, 100
+    image = np.zeros((height, width), np.uint8)
+    image[10:20, 30:50] = 255  # box x=30, y=10, w=20, h=10
+    codes = {90: cv2.ROTATE_90_CLOCKWISE, 180: cv2.ROTATE_180, 270: cv2.ROTATE_90_COUNTERCLOCKWISE}
+    rotated = image if degrees == 0 else cv2.rotate(image, codes[degrees])
+    ys, xs = np.nonzero(rotated)
+    box = (xs.min(), ys.min(), xs.max() + 1 - xs.min(), ys.max() + 1 - ys.min())
+    assert _unrotate_box(box, degrees, (height, width)) == (30, 10, 20, 10)
+
+
+def test_analyze_reports_rotation_and_box_in_original_frame(astronaut_jpeg: bytes) -> None:
+    import cv2
+
+    engine = get_engine()
+    upright = decode_image(astronaut_jpeg, field="a", max_bytes=10**7, max_pixels=10**8)
+    base = engine.analyze(upright)
+    turned = cv2.rotate(upright, cv2.ROTATE_90_CLOCKWISE)
+    found = engine.analyze(turned, auto_rotate=True)
+    assert found.rotation == 270  # turning it back counter-clockwise is what finds the face
+    assert float(found.faces[0].embedding @ base.faces[0].embedding) > 0.9
+    x, y, w, h = found.faces[0].box
+    assert 0 <= x and x + w <= turned.shape[1] and 0 <= y and y + h <= turned.shape[0]
+
+
+def test_blank_image_has_no_face() -> None:
+    assert get_engine().analyze(np.full((200, 200, 3), 128, np.uint8)).faces == []
+
+
+def test_similarity_scale() -> None:
+    engine = get_engine()
+    a = np.eye(128, dtype=np.float32)[0]
+    assert engine.similarity(a, a) == pytest.approx(100)
+    assert engine.similarity(a, -a) == pytest.approx(0)
+    assert engine.similarity(a, np.eye(128, dtype=np.float32)[1]) == pytest.approx(50)
