@@ -43,3 +43,26 @@ def test_similarity_scale() -> None:
     assert engine.similarity(a, a) == pytest.approx(100)
     assert engine.similarity(a, -a) == pytest.approx(0)
     assert engine.similarity(a, np.eye(128, dtype=np.float32)[1]) == pytest.approx(50)
+
+
+def test_model_failures_are_wrapped(astronaut_jpeg: bytes) -> None:
+    from facesaas.errors import InternalError
+    from facesaas.face.engine import FaceEngine
+
+    class Broken:
+        def get_inputs(self):  # noqa: ANN202
+            return get_engine().detector._session.get_inputs()  # noqa: SLF001
+
+        def get_outputs(self):  # noqa: ANN202
+            return get_engine().detector._session.get_outputs()  # noqa: SLF001
+
+        def run(self, *args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+            raise RuntimeError("onnxruntime exploded")
+
+    from facesaas.face.detector import YuNetDetector
+
+    engine = FaceEngine(YuNetDetector(Broken()), get_engine().embedder)
+    image = decode_image(astronaut_jpeg, field="a", max_bytes=10**7, max_pixels=10**8)
+    with pytest.raises(InternalError) as info:
+        engine.analyze(image)
+    assert isinstance(info.value.__cause__, RuntimeError)

@@ -17,6 +17,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from facesaas.errors import InternalError
 from facesaas.face._models import SFACE, YUNET, load_session
 from facesaas.face.calibration import similarity_from_cosine
 from facesaas.face.detector import Detection, YuNetDetector
@@ -104,7 +105,14 @@ class FaceEngine:
         ``auto_rotate`` tries 0/90/180/270° clockwise and keeps the rotation whose best face
         scores highest (4 detector passes). ``flip`` also embeds each face's mirror image.
         Cost: one detection (~9 ms) plus ~20 ms per embedded face (×2 with ``flip``).
+        Raises InternalError if onnxruntime or OpenCV fail (never for a merely odd image).
         """
+        try:
+            return self._analyze(bgr, max_faces=max_faces, auto_rotate=auto_rotate, flip=flip)
+        except Exception as exc:  # onnxruntime and OpenCV raise their own, unrelated types
+            raise InternalError("face engine failed") from exc
+
+    def _analyze(self, bgr: np.ndarray, *, max_faces: int, auto_rotate: bool, flip: bool) -> Analysis:
         best: tuple[float, int, np.ndarray, list[Detection]] | None = None
         for degrees in _ROTATIONS if auto_rotate else (0,):
             rotated = _rotate(bgr, degrees)
