@@ -9,17 +9,13 @@ from __future__ import annotations
 
 import json
 import os
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import uvicorn
 
-from facesaas.api.app import create_app
+from facesaas.api.server import BackgroundServer
 from facesaas.auth.keys import init_keys
 from facesaas.sdk import Client
 from facesaas.settings import Settings
@@ -80,12 +76,6 @@ def credentials(tenants: TenantService) -> NewCredentials:
     return tenants.create("test customer")
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @dataclass
 class RunningServer:
     url: str
@@ -93,28 +83,11 @@ class RunningServer:
     public_pem: str
 
 
-def start_server(settings: Settings) -> tuple[uvicorn.Server, threading.Thread, str]:
-    port = _free_port()
-    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning", lifespan="on")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("server did not start")
-        time.sleep(0.02)
-    return server, thread, f"http://127.0.0.1:{port}"
-
-
 @pytest.fixture
 def server(settings: Settings) -> Iterator[RunningServer]:
     """A real uvicorn server on a free loopback port, with this test's data directory."""
-    instance, thread, url = start_server(settings)
-    pem = (settings.keys_dir / "server_public.pem").read_text()
-    yield RunningServer(url, settings, pem)
-    instance.should_exit = True
-    thread.join(timeout=30)
+    with BackgroundServer(settings) as url:
+        yield RunningServer(url, settings, (settings.keys_dir / "server_public.pem").read_text())
 
 
 @pytest.fixture

@@ -9,10 +9,10 @@ from pathlib import Path
 import anyio
 
 from facesaas.api.context import EngineGate
+from facesaas.api.server import BackgroundServer
 from facesaas.errors import Overloaded
 from facesaas.sdk import ApiError, Client
 from facesaas.settings import Settings
-from tests.conftest import start_server
 
 
 def test_gate_refuses_when_full() -> None:
@@ -44,9 +44,8 @@ def test_server_answers_503_under_overload(settings: Settings, tenants, celeba: 
     """One engine worker, no queue: of 6 simultaneous requests some must get -5003."""
     tight = settings.model_copy(update={"engine_workers": 1, "max_pending": 0})
     creds = tenants.create("load")
-    instance, thread, url = start_server(tight)
     image = (celeba / "7437/084788.jpg").read_bytes()
-    try:
+    with BackgroundServer(tight) as url:
         with Client(url, creds.tenant.access_id, creds.access_key, (settings.keys_dir / "server_public.pem").read_text()) as client:
 
             def call(_: int) -> int:
@@ -59,7 +58,4 @@ def test_server_answers_503_under_overload(settings: Settings, tenants, celeba: 
 
             with ThreadPoolExecutor(6) as pool:
                 codes = list(pool.map(call, range(6)))
-    finally:
-        instance.should_exit = True
-        thread.join(timeout=30)
     assert 0 in codes and -5003 in codes
