@@ -13,9 +13,11 @@ import hmac
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from facesaas.auth.access_keys import access_key_matches
 from facesaas.auth.replay import ReplayStore
 from facesaas.auth.signature import decrypt_signature, parse_content
 from facesaas.errors import (
@@ -27,12 +29,19 @@ from facesaas.errors import (
     UnknownAccessId,
     WrongAccessKey,
 )
-from facesaas.tenants.models import Tenant
-from facesaas.tenants.service import check_access_key
 
-__all__ = ["Principal", "RequestAuthenticator", "MAX_ACCESS_ID_BYTES"]
+__all__ = ["Principal", "RequestAuthenticator", "CustomerRecord", "MAX_ACCESS_ID_BYTES"]
 
 MAX_ACCESS_ID_BYTES = 16
+
+
+class CustomerRecord(Protocol):
+    """What authentication needs to know of a customer (a tenant row satisfies it)."""
+
+    id: int
+    enabled: bool
+    key_salt: bytes
+    key_hash: bytes
 
 
 @dataclass(frozen=True)
@@ -49,7 +58,7 @@ class RequestAuthenticator:
     def __init__(
         self,
         private_key: rsa.RSAPrivateKey,
-        find_tenant: Callable[[str], Tenant | None],
+        find_tenant: Callable[[str], CustomerRecord | None],
         replay_store: ReplayStore,
         *,
         window_seconds: int = 300,
@@ -76,7 +85,7 @@ class RequestAuthenticator:
         if not tenant.enabled:
             raise DisabledAccessId()
         content = parse_content(decrypt_signature(self._private_key, signature.strip().lower()))
-        if not check_access_key(tenant, content.access_key):
+        if not access_key_matches(tenant.key_salt, tenant.key_hash, content.access_key):
             raise WrongAccessKey()
         digest = hashlib.md5(body, usedforsecurity=False).hexdigest().encode("ascii")
         if not hmac.compare_digest(digest, content.body_md5_hex):

@@ -7,25 +7,19 @@ stored. :func:`check_access_key` compares in constant time.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import hmac
 import os
 import secrets
-import string
 from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from facesaas.auth.signature import ACCESS_KEY_BYTES
+from facesaas.auth.access_keys import access_key_matches, hash_access_key, new_access_key
 from facesaas.errors import InternalError
 from facesaas.tenants.models import Tenant
 
 __all__ = ["TenantInfo", "NewCredentials", "TenantService", "UnknownTenant", "check_access_key"]
-
-_ALPHABET = string.ascii_letters + string.digits
-
 
 class UnknownTenant(LookupError):
     """No tenant has this AccessID (CLI-side error; the API maps it to UnknownAccessId)."""
@@ -64,17 +58,9 @@ class NewCredentials:
     access_key: str
 
 
-def _hash_key(salt: bytes, access_key: bytes) -> bytes:
-    return hmac.new(salt, access_key, hashlib.sha256).digest()
-
-
 def check_access_key(tenant: Tenant, access_key: bytes) -> bool:
-    """Constant-time comparison of a presented AccessKey with the stored hash."""
-    return hmac.compare_digest(_hash_key(tenant.key_salt, access_key), tenant.key_hash)
-
-
-def _new_key() -> str:
-    return "".join(secrets.choice(_ALPHABET) for _ in range(ACCESS_KEY_BYTES))
+    """Whether ``access_key`` is this tenant's current key (constant time)."""
+    return access_key_matches(tenant.key_salt, tenant.key_hash, access_key)
 
 
 class TenantService:
@@ -93,7 +79,7 @@ class TenantService:
     def create(self, name: str) -> NewCredentials:
         if not name.strip() or len(name) > 128:
             raise ValueError("name must be 1–128 characters")
-        access_key = _new_key()
+        access_key = new_access_key()
 
         def action(session: Session) -> NewCredentials:
             while True:
@@ -101,7 +87,7 @@ class TenantService:
                 if session.scalar(select(Tenant.id).where(Tenant.access_id == access_id)) is None:
                     break
             salt = os.urandom(16)
-            row = Tenant(access_id=access_id, name=name.strip(), key_salt=salt, key_hash=_hash_key(salt, access_key.encode()))
+            row = Tenant(access_id=access_id, name=name.strip(), key_salt=salt, key_hash=hash_access_key(salt, access_key.encode()))
             session.add(row)
             session.flush()
             return NewCredentials(TenantInfo.of(row), access_key)
@@ -131,11 +117,11 @@ class TenantService:
 
     def rotate(self, access_id: str) -> NewCredentials:
         """Issue a new AccessKey; the old one stops working at once."""
-        access_key = _new_key()
+        access_key = new_access_key()
 
         def change(row: Tenant) -> None:
             row.key_salt = os.urandom(16)
-            row.key_hash = _hash_key(row.key_salt, access_key.encode())
+            row.key_hash = hash_access_key(row.key_salt, access_key.encode())
             row.key_rotated_at = dt.datetime.now(dt.UTC)
 
         return NewCredentials(TenantInfo.of(self._update(access_id, change)), access_key)
