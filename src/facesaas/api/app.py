@@ -13,6 +13,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from facesaas import __version__
 from facesaas.api.context import build_context
@@ -28,6 +29,29 @@ __all__ = ["create_app", "new_request_id"]
 def new_request_id() -> str:
     """32 characters, like the manual's ``eSkrdLifumv0QQUABW8AAAAAAADuhAQA``."""
     return base64.urlsafe_b64encode(os.urandom(24)).decode("ascii")
+
+
+class RequestIdMiddleware:
+    """Give every request a ``global_request_id`` (``request.state.request_id``) and echo it
+    as ``X-Request-Id``. Plain ASGI: Starlette's BaseHTTPMiddleware costs a task per request."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = new_request_id()
+        scope.setdefault("state", {})["request_id"] = request_id
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message.setdefault("headers", [])
+                message["headers"] = [*message["headers"], (b"x-request-id", request_id.encode("ascii"))]
+            await send(message)
+
+        await self.app(scope, receive, send_with_id)
 
 
 def create_app(settings: Settings | None = None, *, replay_store: ReplayStore | None = None) -> FastAPI:
@@ -51,12 +75,7 @@ def create_app(settings: Settings | None = None, *, replay_store: ReplayStore | 
         openapi_url="/openapi.json",
     )
 
-    @app.middleware("http")
-    async def request_id(request: Request, call_next):  # noqa: ANN001, ANN202
-        request.state.request_id = new_request_id()
-        response = await call_next(request)
-        response.headers["X-Request-Id"] = request.state.request_id
-        return response
+    app.add_middleware(RequestIdMiddleware)
 
     @app.get("/healthz", tags=["ops"], summary="Liveness probe (unsigned)")
     async def healthz(request: Request) -> JSONResponse:
