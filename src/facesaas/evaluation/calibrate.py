@@ -5,7 +5,9 @@ DATA_DIR is a folder with ``labels.tsv`` (``image<TAB>identity``), such as
 enrolled images is scored: pairs of one identity are genuine, all others impostors (on celeba:
 ~10 k genuine and ~3 M impostor pairs). For each ``true_negative_rate`` the threshold is the
 lowest cosine whose impostor accept rate is ≤ the target FAR. Images with no detectable face are
-counted as failures to enroll and left out of the pair scores (reported separately).
+counted as failures to enroll and left out of the pair scores (reported separately). Images are
+read at full size without the API's 1 MB limit (2 of celeba's photos are larger; a client would
+shrink them, see :func:`facesaas.sdk.fit_image`).
 """
 
 from __future__ import annotations

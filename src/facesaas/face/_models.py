@@ -136,6 +136,10 @@ def _session_options(threads: int):  # noqa: ANN202 - onnxruntime type is import
     options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
     options.log_severity_level = 3  # the stock files trigger harmless "unused initializer" warnings
+    # Each session owns a thread pool; with spinning on, the idle detector pool busy-waits while
+    # the embedder runs and the two fight over the cores: a face took 64 ms instead of 34 ms on
+    # 2 cores. Without spinning, throughput under concurrent requests is unchanged.
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     return options
 
