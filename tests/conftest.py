@@ -24,7 +24,8 @@ from facesaas.tenants.service import NewCredentials, TenantService
 
 
 def _data_dir() -> Path:
-    return Path(os.environ.get("FACESAAS_TEST_DATA_DIR", Path(__file__).resolve().parents[1] / ".." / "shared" / "data"))
+    """The ``test_data_dir`` setting (FACESAAS_TEST_DATA_DIR, default ../shared/data)."""
+    return Settings().test_data_dir
 
 
 @pytest.fixture(scope="session")

@@ -35,3 +35,13 @@ def test_rotate_disable_list(tenants: TenantService) -> None:
 def test_create_rejects_bad_names(tenants: TenantService, name: str) -> None:
     with pytest.raises(ValueError):
         tenants.create(name)
+
+
+def test_credentials_of_reads_current_state(tenants: TenantService) -> None:
+    creds = tenants.create("c")
+    view = tenants.credentials_of(creds.tenant.access_id)
+    assert view is not None and view.enabled
+    assert check_access_key(view, creds.access_key.encode())  # the auth view has what checking needs
+    tenants.set_enabled(creds.tenant.access_id, False)
+    assert tenants.credentials_of(creds.tenant.access_id).enabled is False
+    assert tenants.credentials_of("missing") is None

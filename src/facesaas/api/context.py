@@ -72,7 +72,7 @@ def build_context(settings: Settings, *, replay_store: ReplayStore | None = None
     tenants = TenantService(database.sessions)
     authenticator = RequestAuthenticator(
         keys.private_key,
-        tenants.get,
+        tenants.credentials_of,
         replay_store or MemoryReplayStore(),
         window_seconds=settings.signature_window_seconds,
     )
