@@ -66,14 +66,15 @@ def serve(data_dir: Path | None, host: str | None, port: int | None) -> None:
         init_keys(settings.keys_dir)
         click.echo(f"created a 2048-bit server key pair in {settings.keys_dir}")
     base = f"http://{settings.host}:{settings.port}"
+    command = sys.argv[0] if sys.argv[0].endswith("facesaas") else "facesaas"  # e.g. .venv/bin/facesaas
     click.echo(
         f"FaceSaaS on {base}  (API docs: {base}/docs, data: {settings.data_dir.resolve()})\n"
         "Call it:\n"
-        f"  1. facesaas tenant create demo --json --data-dir {settings.data_dir}   # AccessID, AccessKey, public key\n"
+        f"  1. {command} tenant create demo --json --data-dir {settings.data_dir}   # AccessID, AccessKey, public key\n"
         "  2. from facesaas.sdk import Client\n"
         f"     c = Client('{base}', access_id, access_key, public_key_pem)\n"
         "     c.face_pair_verification(query_image=open('a.jpg','rb').read(), database_image=open('b.jpg','rb').read())\n"
-        f"  or: facesaas compare a.jpg b.jpg --url {base} --access-id ... --access-key ... --public-key {settings.keys_dir}/server_public.pem"
+        f"  or: {command} compare a.jpg b.jpg --url {base} --access-id ... --access-key ... --public-key {settings.keys_dir}/server_public.pem"
     )
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
 
