@@ -145,3 +145,18 @@ def test_health_and_openapi_are_public(server: RunningServer) -> None:
     operation = schema["paths"][VERIFICATION_PATH]["post"]
     assert {p["name"] for p in operation["parameters"]} == {"x-access-id", "x-signature"}
     assert httpx.get(server.url + "/docs").status_code == 200
+
+
+def test_a_bug_becomes_a_clean_internal_error(client: Client, celeba: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An unexpected exception is logged and answered as -5000 without internals."""
+    from facesaas.recognition import service
+
+    def explode(*args: object) -> None:
+        raise ZeroDivisionError("secret internals")
+
+    monkeypatch.setattr(service, "extract_features", explode)
+    body = raw_json({"image_content": _b64((celeba / FACE).read_bytes()), "image_type": 3})
+    response = client.post_raw(EXTRACTION_PATH, body)
+    data = _expect(response, -5000, 500)
+    assert "secret" not in data["message"]
+    assert response.headers["x-request-id"] == data["global_request_id"]

@@ -49,4 +49,7 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("request %s: unexpected error", request_id_of(request))
-        return error_response(request, InternalError())
+        response = error_response(request, InternalError())
+        # This handler answers from outside the request-id middleware, so it adds the header.
+        response.headers["X-Request-Id"] = request_id_of(request)
+        return response
