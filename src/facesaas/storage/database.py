@@ -10,7 +10,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+
+from facesaas.errors import ConfigurationError
 
 __all__ = ["Base", "Database", "create_database"]
 
@@ -42,9 +45,8 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # noqa: ANN001
 
 
 def create_database(url: str) -> Database:
-    """Create the engine for ``url`` and make sure every table exists."""
-    # Import the table modules so they register on Base.metadata.
-    from facesaas.tenants import models as _tenant_models  # noqa: F401
+    """Create the engine for ``url`` and migrate the schema to the latest revision."""
+    from facesaas.storage.migrations import upgrade
 
     if url.startswith("sqlite:///"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
@@ -52,5 +54,9 @@ def create_database(url: str) -> Database:
         event.listen(engine, "connect", _sqlite_pragmas)
     else:
         engine = create_engine(url, pool_pre_ping=True)
-    Base.metadata.create_all(engine)
+    try:
+        upgrade(engine)
+    except SQLAlchemyError as exc:
+        engine.dispose()
+        raise ConfigurationError(f"cannot migrate the database: {exc.__class__.__name__}") from exc
     return Database(engine=engine, sessions=sessionmaker(engine, expire_on_commit=False))

@@ -1,0 +1,37 @@
+"""Database URLs for tests: a fresh SQLite file, and a fresh PostgreSQL database per test."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
+
+POSTGRES_ADMIN_URL = os.environ.get("FACESAAS_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+@contextmanager
+def fresh_postgres_database() -> Iterator[str]:
+    """CREATE a uniquely named database, yield its URL, DROP it afterwards. Skips (fails when
+    FACESAAS_REQUIRE_POSTGRES is set, as in CI) if the server cannot be reached."""
+    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    name = f"facesaas_test_{secrets.token_hex(6)}"
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    except OperationalError as exc:
+        admin.dispose()
+        if os.environ.get("FACESAAS_REQUIRE_POSTGRES"):
+            pytest.fail(f"PostgreSQL required but unreachable at {POSTGRES_ADMIN_URL}: {exc.orig}")
+        pytest.skip(f"PostgreSQL unreachable at {POSTGRES_ADMIN_URL}")
+    try:
+        yield make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
