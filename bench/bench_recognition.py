@@ -28,7 +28,6 @@ import csv
 import datetime as dt
 import io
 import json
-import math
 import multiprocessing
 import os
 import platform
@@ -50,6 +49,7 @@ from PIL import Image
 from facesaas.api.server import BackgroundServer
 from facesaas.auth.keys import init_keys
 from facesaas.errors import FaceSaaSError, ImageTooLarge, NoFaceDetected, TooManyFaces
+from facesaas.evaluation.calibrate import threshold_at_far
 from facesaas.face.calibration import load_calibration
 from facesaas.face.engine import get_engine
 from facesaas.face.feature import decode_feature, encode_feature
@@ -251,13 +251,6 @@ def accept_rates(scores: np.ndarray, same: np.ndarray, threshold: float) -> dict
             "far": round(float(accepted[~same].mean()), 5), "false_accepts": int(accepted[~same].sum())}
 
 
-def threshold_for_far(impostor_scores: np.ndarray, far: float) -> float:
-    """The lowest threshold accepting at most ``far`` of these impostor pairs."""
-    ordered = np.sort(impostor_scores)[::-1]
-    k = math.floor(far * len(ordered) + 1e-9)
-    return float(np.nextafter(ordered[0], np.inf)) if k == 0 else float((ordered[k - 1] + ordered[k]) / 2)
-
-
 def pair_scores(pairs: list[Pair], cache: dict[str, Embedding], cosine: bool) -> np.ndarray:
     """Cosine (facesaas) or minus the Euclidean distance (dlib) per pair; -inf if an image failed."""
     scores = np.full(len(pairs), -np.inf)
@@ -279,7 +272,7 @@ def accuracy(pairs: list[Pair], fs_cache: dict[str, Embedding], dl_cache: dict[s
     calibration = load_calibration()
     fs_scores, dl_scores = pair_scores(pairs, fs_cache, True), pair_scores(pairs, dl_cache, False)
     facesaas = {rate: accept_rates(fs_scores, same, calibration.cosine_threshold(rate)) for rate in ("99.9", "99.99")}
-    matched = threshold_for_far(dl_scores[~same], facesaas["99.9"]["false_accepts"] / int((~same).sum()))
+    matched = threshold_at_far(dl_scores[~same], facesaas["99.9"]["false_accepts"] / int((~same).sum()))
     dlib = {"tolerance_0.6": accept_rates(dl_scores, same, -0.6),
             "far_matched_99.9": accept_rates(dl_scores, same, matched)}
     for rates in dlib.values():

@@ -23,6 +23,13 @@ def test_threshold_at_far_keeps_at_most_the_allowed_impostors() -> None:
         assert np.mean(impostor >= np.nextafter(threshold, -np.inf) - 1e-3) > far - 1e-4
 
 
+def test_threshold_at_far_counts_exact_fractions() -> None:
+    impostor = np.arange(3000, dtype=np.float64)
+    for accepted in (1, 3, 7, 29):
+        threshold = threshold_at_far(impostor, accepted / 3000)
+        assert int((impostor >= threshold).sum()) == accepted
+
+
 def test_shipped_table_is_ordered_and_documented() -> None:
     calibration = load_calibration()
     cosines = [calibration.cosine_threshold(rate) for rate in TRUE_NEGATIVE_RATES]

@@ -21,7 +21,7 @@ def test_rotate_disable_list(tenants: TenantService) -> None:
     tenants.create("b")
     rotated = tenants.rotate(first.tenant.access_id)
     assert rotated.access_key != first.access_key
-    row = tenants.get(first.tenant.access_id)
+    row = tenants.credentials_of(first.tenant.access_id)
     assert check_access_key(row, rotated.access_key.encode())
     assert not check_access_key(row, first.access_key.encode())
     assert tenants.set_enabled(first.tenant.access_id, False).enabled is False

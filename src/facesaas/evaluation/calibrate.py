@@ -45,9 +45,6 @@ class EmbeddedSet:
     def total(self) -> int:
         return len(self.names) + len(self.failed)
 
-    def lookup(self) -> dict[str, np.ndarray]:
-        return dict(zip(self.names, self.embeddings, strict=True))
-
 
 def read_labels(data_dir: Path) -> list[tuple[str, str]]:
     """``(image, identity)`` rows of ``data_dir/labels.tsv``."""
@@ -92,9 +89,11 @@ def _pair_scores(data: EmbeddedSet) -> tuple[np.ndarray, np.ndarray]:
 
 
 def threshold_at_far(impostor: np.ndarray, far: float) -> float:
-    """Lowest cosine t with mean(impostor >= t) <= far (ties resolved upward)."""
+    """Lowest score t with mean(impostor >= t) <= far, for any score where higher means more
+    alike (cosine here; the benchmark passes minus dlib's distance). Ties resolve upward."""
     ordered = np.sort(impostor)[::-1]
-    allowed = int(np.floor(far * len(ordered)))
+    # 3/3000 * 3000 may come out as 2.9999999999999996: nudge before flooring.
+    allowed = int(np.floor(far * len(ordered) + 1e-9))
     if allowed >= len(ordered):
         return float(ordered[-1])
     # Accepting strictly above the (allowed+1)-th highest impostor score keeps at most `allowed`.

@@ -16,6 +16,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from facesaas.auth.access_keys import access_key_matches, hash_access_key, new_access_key
+from facesaas.auth.verifier import CustomerRecord
 from facesaas.errors import InternalError
 from facesaas.tenants.models import Tenant
 
@@ -68,7 +69,7 @@ class NewCredentials:
     access_key: str
 
 
-def check_access_key(tenant: Tenant, access_key: bytes) -> bool:
+def check_access_key(tenant: CustomerRecord, access_key: bytes) -> bool:
     """Whether ``access_key`` is this tenant's current key (constant time)."""
     return access_key_matches(tenant.key_salt, tenant.key_hash, access_key)
 
@@ -104,10 +105,6 @@ class TenantService:
             return NewCredentials(TenantInfo.of(row), access_key)
 
         return self._run(action)
-
-    def get(self, access_id: str) -> Tenant | None:
-        """The tenant row (detached) or None."""
-        return self._run(lambda session: session.scalar(select(Tenant).where(Tenant.access_id == access_id)))
 
     def credentials_of(self, access_id: str) -> CustomerCredentials | None:
         """What request authentication needs, read with one Core query on every request (no
