@@ -21,6 +21,7 @@ from facesaas.sdk import Client
 from facesaas.settings import Settings
 from facesaas.storage.database import create_database
 from facesaas.tenants.service import NewCredentials, TenantService
+from tests.storage_fixtures import fresh_postgres_database
 
 
 def _data_dir() -> Path:
@@ -58,9 +59,23 @@ def astronaut_jpeg() -> bytes:
 
 
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    """Settings for a fresh data directory with a 1024-bit server key (fast to generate)."""
-    chosen = Settings(data_dir=tmp_path / "data")
+def database_url(tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty metadata database for this test: SQLite in the test's directory, or,
+    when FACESAAS_DATABASE_URL names a PostgreSQL server, a new database created on it (and
+    dropped afterwards), so the same suite runs against both (``make test-postgres``)."""
+    configured = os.environ.get("FACESAAS_DATABASE_URL", "")
+    if configured.startswith("postgresql"):
+        with fresh_postgres_database(configured) as url:
+            yield url
+    else:
+        yield f"sqlite:///{tmp_path / 'data' / 'facesaas.db'}"
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str) -> Settings:
+    """Settings for a fresh data directory and database, with a 1024-bit server key (fast to
+    generate)."""
+    chosen = Settings(data_dir=tmp_path / "data", database_url=database_url)
     init_keys(chosen.keys_dir, bits=1024)
     return chosen
 

@@ -16,10 +16,11 @@ POSTGRES_ADMIN_URL = os.environ.get("FACESAAS_TEST_POSTGRES_URL", "postgresql+ps
 
 
 @contextmanager
-def fresh_postgres_database() -> Iterator[str]:
-    """CREATE a uniquely named database, yield its URL, DROP it afterwards. Skips (fails when
-    FACESAAS_REQUIRE_POSTGRES is set, as in CI) if the server cannot be reached."""
-    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+def fresh_postgres_database(server_url: str = POSTGRES_ADMIN_URL) -> Iterator[str]:
+    """CREATE a uniquely named database on the server of ``server_url``, yield its URL, DROP it
+    afterwards. Skips (fails when FACESAAS_REQUIRE_POSTGRES is set, as in CI) if the server
+    cannot be reached."""
+    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
     name = f"facesaas_test_{secrets.token_hex(6)}"
     try:
         with admin.connect() as connection:
@@ -27,10 +28,10 @@ def fresh_postgres_database() -> Iterator[str]:
     except OperationalError as exc:
         admin.dispose()
         if os.environ.get("FACESAAS_REQUIRE_POSTGRES"):
-            pytest.fail(f"PostgreSQL required but unreachable at {POSTGRES_ADMIN_URL}: {exc.orig}")
-        pytest.skip(f"PostgreSQL unreachable at {POSTGRES_ADMIN_URL}")
+            pytest.fail(f"PostgreSQL required but unreachable at {server_url}: {exc.orig}")
+        pytest.skip(f"PostgreSQL unreachable at {server_url}")
     try:
-        yield make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+        yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
     finally:
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

@@ -40,6 +40,9 @@ __all__ = [
     "NotSupportedYet",
     "NoFaceDetected",
     "TooManyFaces",
+    "RepoNotFound",
+    "UserNotFound",
+    "DuplicateUserId",
     "NotFound",
     "MethodNotAllowed",
     "Overloaded",
@@ -242,6 +245,30 @@ class TooManyFaces(FaceSaaSError):
     cause = "The query image holds more faces than max_faces_allowed permits."
 
 
+# --- face repositories (404/409) ---------------------------------------------------------
+
+
+class RepoNotFound(FaceSaaSError):
+    rtn = -4001
+    http_status = 404
+    message = "no such face repository"
+    cause = "No repository of this AccessID has that repo_name and label (repositories are created by their first register)."
+
+
+class UserNotFound(FaceSaaSError):
+    rtn = -4002
+    http_status = 404
+    message = "no such user_id in the repository"
+    cause = "A delete named a user_id that the repository does not hold."
+
+
+class DuplicateUserId(FaceSaaSError):
+    rtn = -4009
+    http_status = 409
+    message = "user_id already registered in this repository"
+    cause = "Registering an existing user_id never overwrites it: delete it first (mode 3)."
+
+
 # --- routing / server ---------------------------------------------------------------------
 
 
@@ -305,6 +332,9 @@ ERROR_CLASSES: tuple[type[FaceSaaSError], ...] = (
     NotSupportedYet,
     NoFaceDetected,
     TooManyFaces,
+    RepoNotFound,
+    UserNotFound,
+    DuplicateUserId,
     NotFound,
     MethodNotAllowed,
     InternalError,

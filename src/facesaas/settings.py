@@ -27,13 +27,25 @@ class Settings(BaseSettings):
         None, description="SQLAlchemy URL; default sqlite:///<data_dir>/facesaas.db. PostgreSQL in production."
     )
     signature_window_seconds: int = Field(300, ge=1, description="Accepted clock skew of the signature timestamp (±).")
-    max_body_bytes: int = Field(4 * 1024 * 1024, ge=1024, description="Largest request body accepted.")
+    max_body_bytes: int = Field(
+        5 * 1024 * 1024, ge=1024, description="Largest request body accepted (a 3 MB image is 4 MB of base64)."
+    )
     max_image_bytes: int = Field(1024 * 1024, ge=1024, description="Largest decoded image for extraction/verification (manual: 1 MB).")
+    max_repo_image_bytes: int = Field(
+        3 * 1024 * 1024, ge=1024, description="Largest decoded image for repository register/search (manual: 3 MB)."
+    )
     max_image_pixels: int = Field(40_000_000, ge=10_000, description="Largest width×height decoded; bigger is refused before decoding.")
     detection_threshold: float = Field(0.7, gt=0, lt=1, description="YuNet face score threshold.")
     inference_threads: int = Field(2, ge=1, le=64, description="onnxruntime intra-op threads per model.")
     engine_workers: int = Field(2, ge=1, le=64, description="Requests processed by the face engine at once.")
     max_pending: int = Field(64, ge=1, description="Requests allowed to wait for the engine before 503.")
+    index_flat_limit: int = Field(
+        50_000, ge=1, description="Repositories up to this many faces are searched exactly; larger ones by PQ scan + re-ranking."
+    )
+    index_partitions: int = Field(2, ge=1, le=64, description="Parallel partitions of a large repository's index (use the core count).")
+    index_snapshot_seconds: float = Field(
+        300.0, ge=0, description="How often changed vector indexes are saved to disk (0: only at shutdown)."
+    )
     test_data_dir: Path = Field(Path("../shared/data"), description="Evaluation images for tests and benchmarks.")
 
     @property
@@ -45,6 +57,16 @@ class Settings(BaseSettings):
     @property
     def keys_dir(self) -> Path:
         return self.data_dir / "keys"
+
+    @property
+    def index_dir(self) -> Path:
+        """Vector index snapshots (a cache of the database: deleting it forces a rebuild)."""
+        return self.data_dir / "index"
+
+    @property
+    def face_images_dir(self) -> Path:
+        """Stored face crops of repository faces, one JPEG per face id."""
+        return self.data_dir / "faces"
 
 
 @lru_cache(maxsize=1)

@@ -15,6 +15,7 @@ from facesaas.errors import Overloaded
 from facesaas.face.calibration import Calibration, load_calibration
 from facesaas.face.engine import FaceEngine, get_engine
 from facesaas.recognition.service import ImageLimits
+from facesaas.repositories import OpenRepositories, open_repositories
 from facesaas.settings import Settings
 from facesaas.storage.database import Database, create_database
 from facesaas.tenants.service import TenantService
@@ -59,13 +60,19 @@ class AppContext:
     calibration: Calibration
     gate: EngineGate
     limits_1to1: ImageLimits
+    limits_repo: ImageLimits
+    repositories: OpenRepositories
 
     def close(self) -> None:
-        self.database.dispose()
+        try:
+            self.repositories.close()
+        finally:
+            self.database.dispose()
 
 
 def build_context(settings: Settings, *, replay_store: ReplayStore | None = None) -> AppContext:
-    """Open the database, load keys, models and calibration. Cost ~1 s (model loading)."""
+    """Open the database, load keys, models and calibration, check the vector index against the
+    database. Cost ~1 s (model loading) plus the index check (seconds at millions of faces)."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     database = create_database(settings.resolved_database_url)
     keys = load_keys(settings.keys_dir)
@@ -76,6 +83,11 @@ def build_context(settings: Settings, *, replay_store: ReplayStore | None = None
         replay_store or MemoryReplayStore(),
         window_seconds=settings.signature_window_seconds,
     )
+    try:
+        repositories = open_repositories(settings, database)
+    except BaseException:
+        database.dispose()
+        raise
     return AppContext(
         settings=settings,
         database=database,
@@ -86,4 +98,6 @@ def build_context(settings: Settings, *, replay_store: ReplayStore | None = None
         calibration=load_calibration(),
         gate=EngineGate(settings.engine_workers, settings.max_pending),
         limits_1to1=ImageLimits(settings.max_image_bytes, settings.max_image_pixels),
+        limits_repo=ImageLimits(settings.max_repo_image_bytes, settings.max_image_pixels),
+        repositories=repositories,
     )

@@ -4,6 +4,8 @@ Similarity is ``50 × (1 + cosine)`` of the two unit embeddings: 0–100, strict
 the embedding similarity, 50 for unrelated vectors. The thresholds for each
 ``true_negative_rate`` come from ``calibration.json`` shipped in this package, rebuilt by
 ``facesaas calibrate DATA_DIR`` (see :mod:`facesaas.evaluation.calibrate` and docs/accuracy.md).
+Rates down to "99.999" (FAR 1e-5) are measured; the 1:N search rates below are extrapolated from
+a fit of the impostor score tail (:mod:`facesaas.evaluation.tailfit`).
 """
 
 from __future__ import annotations
@@ -17,10 +19,28 @@ import numpy as np
 
 from facesaas.errors import ConfigurationError
 
-__all__ = ["Calibration", "load_calibration", "similarity_from_cosine", "TRUE_NEGATIVE_RATES"]
+__all__ = [
+    "Calibration",
+    "load_calibration",
+    "similarity_from_cosine",
+    "SEARCH_TRUE_NEGATIVE_RATES",
+    "TRUE_NEGATIVE_RATES",
+]
 
 TRUE_NEGATIVE_RATES: tuple[str, ...] = ("99.9", "99.99", "99.999")
 """The values the manual allows for 1:1 verification; "99.99" means FAR 1e-4."""
+
+SEARCH_TRUE_NEGATIVE_RATES: tuple[str, ...] = (
+    "99.9",
+    "99.99",
+    "99.999",
+    "99.9999",
+    "99.99999",
+    "99.999999",
+    "99.9999999",
+)
+"""All rates in the table, for 1:N search: FAR 1e-3 … 1e-9 per comparison. The first three are
+measured, the rest extrapolated (calibration.json marks each entry's ``method``)."""
 
 
 def similarity_from_cosine(cosine: np.ndarray | float) -> np.ndarray | float:
@@ -36,9 +56,11 @@ class Calibration:
     source: dict
 
     def cosine_threshold(self, true_negative_rate: str) -> float:
+        """Cosine threshold (−1..1) for a rate of :data:`SEARCH_TRUE_NEGATIVE_RATES`; KeyError otherwise."""
         return self.thresholds[true_negative_rate]
 
     def similarity_threshold(self, true_negative_rate: str) -> float:
+        """The same threshold on the API's 0–100 similarity scale."""
         return float(similarity_from_cosine(self.thresholds[true_negative_rate]))
 
 
@@ -49,11 +71,15 @@ def far_from_true_negative_rate(rate: str) -> float:
 
 @lru_cache(maxsize=1)
 def load_calibration() -> Calibration:
-    """Load the shipped calibration table once."""
+    """Load the shipped calibration table once: thresholds for all :data:`SEARCH_TRUE_NEGATIVE_RATES`,
+    which must rise strictly with the rate."""
     try:
         text = resources.files("facesaas.face").joinpath("calibration.json").read_text("utf-8")
         data = json.loads(text)
-        thresholds = {rate: float(data["thresholds"][rate]["cosine"]) for rate in TRUE_NEGATIVE_RATES}
+        thresholds = {rate: float(data["thresholds"][rate]["cosine"]) for rate in SEARCH_TRUE_NEGATIVE_RATES}
     except (OSError, KeyError, ValueError, TypeError) as exc:
         raise ConfigurationError(f"calibration.json unreadable: {exc}") from exc
+    cosines = list(thresholds.values())
+    if any(low >= high for low, high in zip(cosines, cosines[1:], strict=False)):
+        raise ConfigurationError(f"calibration.json thresholds do not rise with true_negative_rate: {thresholds}")
     return Calibration(thresholds=thresholds, source=data.get("source", {}))

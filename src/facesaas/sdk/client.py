@@ -20,9 +20,11 @@ import httpx
 
 from facesaas.auth.signature import build_content, load_public_key, sign
 
-__all__ = ["Client", "ApiError", "EXTRACTION_PATH", "VERIFICATION_PATH"]
+__all__ = ["Client", "ApiError", "EXTRACTION_PATH", "VERIFICATION_PATH", "REGISTER_PATH", "RETRIEVAL_PATH"]
 
 EXTRACTION_PATH = "/face/v1/algorithm/recognition/feature_extraction"
+REGISTER_PATH = "/face/basic/register_in_repo"
+RETRIEVAL_PATH = "/face/basic/retrieval_in_repo"
 VERIFICATION_PATH = "/face/v1/algorithm/recognition/face_pair_verification"
 
 
@@ -125,3 +127,51 @@ class Client:
         if database_feature is not None:
             payload["database_image_feature"] = database_feature
         return self.call(VERIFICATION_PATH, payload)
+
+    def register_in_repo(
+        self,
+        repo_name: str,
+        user_id: str,
+        *,
+        label: int = 2,
+        image: bytes | None = None,
+        feature: str | None = None,
+        description: dict[str, Any] | None = None,
+        timestamp: int | None = None,
+        image_type: int = 1,
+    ) -> dict[str, Any]:
+        """102.1 upload: one face from ``image`` (mode 1) or ``feature`` (mode 2)."""
+        info: dict[str, Any] = {"user_id": user_id, "repo_name": repo_name, "label": label}
+        if image is not None:
+            info["image_content"] = _b64(image)
+        if feature is not None:
+            info["feature_content"] = feature
+        if description is not None:
+            info["description"] = description
+        if timestamp is not None:
+            info["timestamp"] = timestamp
+        mode = 2 if feature is not None and image is None else 1
+        return self.call(REGISTER_PATH, {"mode": mode, "user_info": info, "options": {"image_type": image_type}})
+
+    def delete_from_repo(self, repo_name: str, user_id: str, *, label: int = 2) -> dict[str, Any]:
+        """102.1 delete (mode 3)."""
+        return self.call(REGISTER_PATH, {"mode": 3, "user_info": {"user_id": user_id, "repo_name": repo_name, "label": label}})
+
+    def retrieval_in_repo(
+        self,
+        *,
+        label: int = 2,
+        repo_name: str = "",
+        image: bytes | None = None,
+        feature: str | None = None,
+        **options: Any,
+    ) -> dict[str, Any]:
+        """103.1: search one repository (or all of ``label`` when ``repo_name`` is empty).
+        ``options``: true_negative_rate, return_topk_face, return_face_image, auto_rotate, …"""
+        info: dict[str, Any] = {"label": label, "repo_name": repo_name}
+        if image is not None:
+            info["image_content"] = _b64(image)
+        if feature is not None:
+            info["feature_content"] = feature
+        mode = 2 if feature is not None and image is None else 1
+        return self.call(RETRIEVAL_PATH, {"mode": mode, "user_info": info, "options": {"image_type": 301, **options}})

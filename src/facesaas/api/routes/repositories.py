@@ -1,0 +1,54 @@
+"""102.1 face repository register/delete and 103.1 retrieval (manual 9.3)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from facesaas.api.deps import Ctx, SignedBody
+from facesaas.api.routes.recognition import ok
+from facesaas.api.openapi import signed_operation
+from facesaas.repositories import service
+from facesaas.repositories.schemas import PlainResponse, RegisterRequest, RetrievalRequest, RetrievalResponse
+
+router = APIRouter(prefix="/face/basic", tags=["1:N 比对 (manual 9.3)"])
+
+
+@router.post(
+    "/register_in_repo",
+    summary="102.1 人像库管理接口 (上传 / 删除)",
+    response_model=PlainResponse,
+    **signed_operation(RegisterRequest),
+)
+async def register_in_repo(request: Request, context: Ctx, signed: SignedBody) -> JSONResponse:
+    """Register a face (mode 1 image, 2 feature) or delete a user_id (mode 3, or the manual's
+    form without mode and content) in one of the caller's repositories."""
+    result = await context.gate.run(
+        service.register_or_delete,
+        context.engine,
+        context.repositories.repositories,
+        signed.principal.tenant_id,
+        signed.body,
+        context.limits_repo,
+    )
+    return ok(request, result)
+
+
+@router.post(
+    "/retrieval_in_repo",
+    summary="103.1 人像库检索接口",
+    response_model=RetrievalResponse,
+    **signed_operation(RetrievalRequest),
+)
+async def retrieval_in_repo(request: Request, context: Ctx, signed: SignedBody) -> JSONResponse:
+    """Search one repository, or every repository of a label, for the most similar faces."""
+    result = await context.gate.run(
+        service.retrieve,
+        context.engine,
+        context.repositories.repositories,
+        context.calibration,
+        signed.principal.tenant_id,
+        signed.body,
+        context.limits_repo,
+    )
+    return ok(request, result)
