@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 BENCH_STAMP := $(VENV)/.installed-bench
 
-.PHONY: install run test bench calibrate docs clean
+.PHONY: install run test test-sqlite test-postgres bench bench-scale calibrate docs clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -18,8 +18,19 @@ install: $(STAMP)
 run: install
 	$(BIN)/facesaas serve
 
-test: install
+# The whole suite on SQLite, then every test that touches the metadata database again on
+# PostgreSQL (a fresh database per test on 127.0.0.1:5432; skipped visibly if unreachable,
+# required in CI).
+POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+DATABASE_TESTS := tests/api/test_repositories.py tests/repositories tests/storage tests/tenants tests/cli
+
+test: test-sqlite test-postgres
+
+test-sqlite: install
 	$(BIN)/python -m pytest
+
+test-postgres: install
+	FACESAAS_DATABASE_URL=$(POSTGRES_URL) $(BIN)/python -m pytest $(DATABASE_TESTS)
 
 # The peer pipeline: dlib's ResNet through face_recognition (its own dlib dependency would
 # compile from source, so it is installed without dependencies next to dlib-bin).

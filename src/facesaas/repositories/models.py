@@ -39,7 +39,9 @@ class Face(Base):
     """One registered face: the key (repo, user_id), the embedding and the client's metadata."""
 
     __tablename__ = "faces"
-    __table_args__ = (UniqueConstraint("repo_id", "user_id", name="uq_faces_repo_user"),)
+    # AUTOINCREMENT: SQLite must never reuse the id of a deleted face, because ids name
+    # vectors (a deleted id may still sit in an index as a tombstone) and image files.
+    __table_args__ = (UniqueConstraint("repo_id", "user_id", name="uq_faces_repo_user"), {"sqlite_autoincrement": True})
 
     # BigInteger (with SQLite's INTEGER rowid affinity) so PostgreSQL ids never run out at 10 M+.
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)

@@ -77,6 +77,7 @@ def _trained_partition(sample: np.ndarray):  # noqa: ANN202
     """An empty pq-refine partition trained on ``sample``. Cost: a few hundred ms."""
     faiss = _faiss()
     base = faiss.IndexPQFastScan(DIMENSION, _PQ_SUBQUANTIZERS, 4, faiss.METRIC_INNER_PRODUCT)
+    base.pq.cp.min_points_per_centroid = 1  # small test collections: no "too few points" noise
     refine = faiss.IndexScalarQuantizer(DIMENSION, faiss.ScalarQuantizer.QT_6bit, faiss.METRIC_INNER_PRODUCT)
     index = faiss.IndexRefine(base, refine)
     index.train(_as_vectors(sample))
@@ -114,6 +115,8 @@ class _Collection:
         return ids
 
     def add(self, ids: np.ndarray, vectors: np.ndarray) -> None:
+        if self.tombstones:  # defensive: the database never reuses ids, but a re-added id is live
+            self.tombstones.difference_update(ids.tolist())
         # Spread a batch over the partitions, smallest first, so they stay balanced.
         order = sorted(self.partitions, key=lambda part: part.ntotal)
         for number, part in enumerate(order):

@@ -37,6 +37,7 @@ def upgrade() -> None:
         sa.Column("has_image", sa.Boolean(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.UniqueConstraint("repo_id", "user_id", name="uq_faces_repo_user"),
+        sqlite_autoincrement=True,  # ids of deleted faces are never reused (they name vectors)
     )
     op.create_index("ix_faces_repo_id", "faces", ["repo_id"])
 
