@@ -59,13 +59,15 @@ def astronaut_jpeg() -> bytes:
 
 
 @pytest.fixture
-def database_url(tmp_path: Path) -> Iterator[str]:
+def database_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """A fresh, empty metadata database for this test: SQLite in the test's directory, or,
     when FACESAAS_DATABASE_URL names a PostgreSQL server, a new database created on it (and
     dropped afterwards), so the same suite runs against both (``make test-postgres``)."""
     configured = os.environ.get("FACESAAS_DATABASE_URL", "")
     if configured.startswith("postgresql"):
         with fresh_postgres_database(configured) as url:
+            # CLI commands run by the test read the environment: point them at this database.
+            monkeypatch.setenv("FACESAAS_DATABASE_URL", url)
             yield url
     else:
         yield f"sqlite:///{tmp_path / 'data' / 'facesaas.db'}"

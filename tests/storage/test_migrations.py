@@ -9,8 +9,8 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from facesaas.storage.database import Base, create_database
 from facesaas.repositories import models as _repo_models  # noqa: F401 - registers the tables
+from facesaas.storage.database import Base, create_database
 from facesaas.tenants import models as _models  # noqa: F401 - registers the tables
 from facesaas.tenants.service import TenantService
 from tests.storage_fixtures import fresh_postgres_database

@@ -363,5 +363,12 @@ def errors(markdown: bool) -> None:
         click.echo(f"{cls.rtn:6d} {cls.http_status}  {cls.message}")
 
 
+# Commands kept in their own modules (they use the helpers above, hence imported last).
+from facesaas.cli.repo import repo, search  # noqa: E402
+
+cli.add_command(repo)
+cli.add_command(search)
+
+
 def main() -> None:
     cli()

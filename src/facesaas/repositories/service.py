@@ -23,7 +23,7 @@ from facesaas.recognition.service import ImageLimits, parse_request
 from facesaas.repositories.schemas import LABELS, REGISTER_IMAGE_TYPES, RegisterRequest, RetrievalRequest
 from facesaas.repositories.store import FaceRepositories, NewFace, RepoKey
 
-__all__ = ["register_or_delete", "retrieve", "check_name", "face_crop", "MAX_DESCRIPTION_BYTES", "MAX_TOPK"]
+__all__ = ["register_or_delete", "retrieve", "check_name", "face_crop", "registration_face", "MAX_DESCRIPTION_BYTES", "MAX_TOPK"]
 
 MAX_DESCRIPTION_BYTES = 4096
 MAX_TOPK = 10
@@ -94,14 +94,27 @@ def _register_face(engine: FaceEngine, request: RegisterRequest, mode: int, limi
         max_bytes=limits.max_bytes,
         max_pixels=limits.max_pixels,
     )
+    return registration_face(engine, bgr, info.user_id, "user_info.image_content", info.timestamp, info.description)
+
+
+def registration_face(
+    engine: FaceEngine,
+    bgr: np.ndarray,
+    user_id: str,
+    field: str,
+    timestamp: int | None = None,
+    description: dict[str, Any] | None = None,
+) -> NewFace:
+    """The face a registration photo (BGR uint8) enrols: exactly one prominent face, else
+    NoFaceDetected / TooManyFaces naming ``field``. Cost: one detection and embedding (~40 ms)."""
     analysis = engine.analyze(bgr, max_faces=1)
     if not analysis.faces:
-        raise NoFaceDetected("user_info.image_content")
+        raise NoFaceDetected(field)
     if analysis.prominent_count() > 1:
         # A registration photo must show one person: which of two would the blacklist hold?
-        raise TooManyFaces(f"user_info.image_content shows {analysis.prominent_count()} people; register one face per user_id")
+        raise TooManyFaces(f"{field} shows {analysis.prominent_count()} people; register one face per user_id")
     face = analysis.faces[0]
-    return NewFace(info.user_id, face.embedding, info.timestamp, info.description, face_crop(bgr, face.box, analysis.rotation))
+    return NewFace(user_id, face.embedding, timestamp, description, face_crop(bgr, face.box, analysis.rotation))
 
 
 def register_or_delete(

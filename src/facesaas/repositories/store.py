@@ -36,7 +36,7 @@ from facesaas.storage.database import Database
 from facesaas.tenants.models import Tenant
 from facesaas.vectors import DIMENSION, CollectionState, VectorStore
 
-__all__ = ["FaceRepositories", "RepoKey", "NewFace", "Hit", "RepoInfo", "BatchResult"]
+__all__ = ["FaceRepositories", "RepoKey", "NewFace", "Hit", "RepoInfo", "BatchResult", "list_repos"]
 
 _RERANK_EXTRA = 10
 """Candidates beyond k re-scored exactly, so approximate-score ties at the cut cannot drop a face."""
@@ -304,23 +304,27 @@ class FaceRepositories:
     def search(self, tenant_id: int, label: int, repo_name: str | None, queries: np.ndarray, k: int) -> list[Hit]:
         """The ``k`` faces most similar to any of ``queries`` (n, 128) in one repository, or in
         every repository of ``label`` when ``repo_name`` is None; best first."""
-        with self._session() as session:
-            condition = [Repo.tenant_id == tenant_id, Repo.label == label]
-            if repo_name is not None:
-                condition.append(Repo.name == repo_name)
-            repos = dict(session.execute(select(Repo.id, Repo.name).where(*condition)).all())
-            if not repos and repo_name is not None:
-                raise RepoNotFound(f"label {label}, repo_name {repo_name!r}")
-            candidates: set[int] = set()
-            for query in queries:
-                candidates.update(c.face_id for c in self._vectors.search(repos, query, k + _RERANK_EXTRA))
-            if not candidates:
-                return []
-            rows = session.execute(
-                select(Face.id, Face.user_id, Face.repo_id, Face.embedding, Face.description, Face.timestamp, Face.has_image).where(
-                    Face.id.in_(candidates), Face.repo_id.in_(list(repos))
-                )
-            ).all()
+        # Core statements on one connection (no ORM session): ~0.5 ms less per search.
+        condition = [Repo.tenant_id == tenant_id, Repo.label == label]
+        if repo_name is not None:
+            condition.append(Repo.name == repo_name)
+        try:
+            with self._database.engine.connect() as connection:
+                repos = {row[0]: row[1] for row in connection.execute(select(Repo.id, Repo.name).where(*condition))}
+                if not repos and repo_name is not None:
+                    raise RepoNotFound(f"label {label}, repo_name {repo_name!r}")
+                candidates: set[int] = set()
+                for query in queries:
+                    candidates.update(c.face_id for c in self._vectors.search(repos, query, k + _RERANK_EXTRA))
+                if not candidates:
+                    return []
+                rows = connection.execute(
+                    select(Face.id, Face.user_id, Face.repo_id, Face.embedding, Face.description, Face.timestamp, Face.has_image).where(
+                        Face.id.in_(candidates), Face.repo_id.in_(list(repos))
+                    )
+                ).all()
+        except SQLAlchemyError as exc:
+            raise InternalError("database error") from exc
         if not rows:
             return []
         scores = (_from_bytes([row.embedding for row in rows]) @ np.asarray(queries, np.float32).T).max(axis=1)
@@ -343,20 +347,30 @@ class FaceRepositories:
 
     def list_repos(self, tenant_id: int | None = None) -> list[RepoInfo]:
         """Every repository (of one tenant, or all) with its face count."""
-        query = (
-            select(Tenant.access_id, Repo.label, Repo.name, func.count(Face.id), Repo.created_at)
-            .select_from(Repo)
-            .join(Tenant, Tenant.id == Repo.tenant_id)
-            .outerjoin(Face, Face.repo_id == Repo.id)
-            .group_by(Repo.id, Tenant.access_id, Repo.label, Repo.name, Repo.created_at)
-            .order_by(Tenant.access_id, Repo.label, Repo.name)
-        )
-        if tenant_id is not None:
-            query = query.where(Repo.tenant_id == tenant_id)
-        with self._session() as session:
-            return [RepoInfo(a, int(label), name, int(count), created.isoformat()) for a, label, name, count, created in session.execute(query)]
+        return list_repos(self._database, tenant_id)
 
     def index_stats(self) -> list[dict[str, Any]]:
         """Per-collection size, kind and estimated index memory."""
         return [stat.__dict__ for stat in self._vectors.stats()]
 
+
+
+def list_repos(database: Database, tenant_id: int | None = None) -> list[RepoInfo]:
+    """Every repository (of one tenant, or all) with its face count, from the database alone
+    (no vector index, no lock: works while a service runs). Cost: one grouped count."""
+    query = (
+        select(Tenant.access_id, Repo.label, Repo.name, func.count(Face.id), Repo.created_at)
+        .select_from(Repo)
+        .join(Tenant, Tenant.id == Repo.tenant_id)
+        .outerjoin(Face, Face.repo_id == Repo.id)
+        .group_by(Repo.id, Tenant.access_id, Repo.label, Repo.name, Repo.created_at)
+        .order_by(Tenant.access_id, Repo.label, Repo.name)
+    )
+    if tenant_id is not None:
+        query = query.where(Repo.tenant_id == tenant_id)
+    try:
+        with database.engine.connect() as connection:
+            rows = connection.execute(query).all()
+    except SQLAlchemyError as exc:
+        raise InternalError("database error") from exc
+    return [RepoInfo(a, int(label), name, int(count), created.isoformat()) for a, label, name, count, created in rows]

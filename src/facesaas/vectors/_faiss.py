@@ -30,6 +30,7 @@ import os
 import threading
 from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from itertools import repeat
 from pathlib import Path
 
 import numpy as np
@@ -311,7 +312,7 @@ class FaissVectorStore:
             with entry.lock:
                 wanted = k + min(len(entry.tombstones), 100)
                 if self._pool is not None and len(entry.partitions) > 1:
-                    results = list(self._pool.map(lambda part: self._search_partition(part, vector, wanted), entry.partitions))
+                    results = list(self._pool.map(self._search_partition, entry.partitions, repeat(vector), repeat(wanted)))
                 else:
                     results = [self._search_partition(part, vector, wanted) for part in entry.partitions]
                 tombstones = entry.tombstones

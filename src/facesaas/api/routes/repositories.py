@@ -6,8 +6,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from facesaas.api.deps import Ctx, SignedBody
-from facesaas.api.routes.recognition import ok
 from facesaas.api.openapi import signed_operation
+from facesaas.api.routes.recognition import ok
 from facesaas.repositories import service
 from facesaas.repositories.schemas import PlainResponse, RegisterRequest, RetrievalRequest, RetrievalResponse
 
