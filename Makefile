@@ -22,7 +22,7 @@ run: install
 # PostgreSQL (a fresh database per test on 127.0.0.1:5432; skipped visibly if unreachable,
 # required in CI).
 POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
-DATABASE_TESTS := tests/api/test_repositories.py tests/repositories tests/storage tests/tenants tests/cli
+DATABASE_TESTS := tests/api/test_repositories.py tests/api/test_durability.py tests/repositories tests/storage tests/tenants tests/cli
 
 test: test-sqlite test-postgres
 

@@ -1,0 +1,5 @@
+"""``python -m facesaas`` runs the ``facesaas`` command."""
+
+from facesaas.cli import main
+
+main()
