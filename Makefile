@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 BENCH_STAMP := $(VENV)/.installed-bench
 
-.PHONY: install run test test-sqlite test-postgres bench bench-scale calibrate docs clean
+.PHONY: install run test test-sqlite test-postgres bench bench-scale identification calibrate docs clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -41,6 +41,14 @@ $(BENCH_STAMP): $(STAMP)
 
 bench: $(BENCH_STAMP)
 	$(BIN)/python bench/bench_recognition.py
+
+# Face repositories at 1 M and 10 M synthetic faces (~15 minutes, ~8 GB of temporary disk).
+bench-scale: install
+	$(BIN)/python bench/bench_scale.py --sizes 1000000 10000000
+
+# Rank-1 / TPIR / FPIR on celeba's identification split, with and without 100 k distractors.
+identification: install
+	$(BIN)/python bench/identification.py
 
 calibrate: install
 	$(BIN)/facesaas calibrate ../shared/data/faces/celeba --out src/facesaas/face/calibration.json
