@@ -47,7 +47,7 @@ def test_exponential_fit_is_conservative_on_a_lighter_gaussian_tail() -> None:
     scores = np.random.default_rng(3).normal(size=2_000_000)
     tail = fit_exponential_tail(scores)
     assert 4.7534 < tail.threshold(1e-6) < 5.6
-    predicted, = validate_tail(tail, scores, fars=(1e-4,))
+    (predicted,) = validate_tail(tail, scores, fars=(1e-4,))
     assert predicted["difference"] > 0 and predicted["measured_far_at_predicted"] <= 1e-4
 
 

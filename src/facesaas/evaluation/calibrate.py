@@ -133,7 +133,9 @@ def build_calibration(data: EmbeddedSet, dataset_label: str) -> dict:
             "measured_far": float(np.mean(impostor >= cosine)),
         }
 
-    thresholds = {rate: {**point(far_from_true_negative_rate(rate)), "method": "empirical"} for rate in TRUE_NEGATIVE_RATES}
+    thresholds = {
+        rate: {**point(far_from_true_negative_rate(rate)), "method": "empirical"} for rate in TRUE_NEGATIVE_RATES
+    }
     tail_fit = _tail_entries(impostor, genuine, thresholds)
     return {
         "model": "sface-2021dec-int8bq + yunet-2023mar-int8bq",
@@ -221,8 +223,11 @@ def tail_markdown(calibration: dict) -> str:
         lines.append(
             f"| {rate} | {row['far']:.0e} | {row['cosine']:.4f} | {row['similarity']:.2f} | {row['tar']:.4f} | {how} |"
         )
-    lines += ["", "| FAR | threshold from the fit | measured threshold | fit − measured | measured FAR at the fit's threshold |",
-              "|---:|---:|---:|---:|---:|"]
+    lines += [
+        "",
+        "| FAR | threshold from the fit | measured threshold | fit − measured | measured FAR at the fit's threshold |",
+        "|---:|---:|---:|---:|---:|",
+    ]
     for row in fit["validation"]:
         lines.append(
             f"| {row['far']:.0e} | {row['predicted']:.4f} | {row['empirical']:.4f} | {row['difference']:+.4f} "

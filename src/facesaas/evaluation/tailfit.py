@@ -236,6 +236,8 @@ def tail_summary(impostor: np.ndarray, tail: ExponentialTail) -> dict:
         **tail.as_dict(),
         "impostor_pairs": tail.total,
         "beta_standard_error": round(tail.beta_standard_error, 6),
-        "gpd_shape": {fit.method: {k: round(v, 4) for k, v in asdict(fit).items() if k != "method"} for fit in (mle, pwm)},
+        "gpd_shape": {
+            fit.method: {k: round(v, 4) for k, v in asdict(fit).items() if k != "method"} for fit in (mle, pwm)
+        },
         "validation": validate_tail(tail, impostor),
     }
