@@ -12,9 +12,11 @@ For each size, in child processes (so peak memory is that size's own):
 3. 1,000 mated probes (new faces of gallery identities) are searched one at a time through
    ``FaceRepositories.search`` (top 10; index + exact re-rank from the database): p50/p99;
 4. exact search over the same gallery, regenerated chunk by chunk in the same process, gives
-   the reference: recall@1 (the approximate top-1 is the exact top-1) and true-match recall
-   (every gallery face of the probe's identity whose exact cosine passes the 99.99 threshold
-   is among the 10 returned).
+   the reference top-10: recall@1 (the returned top-1 is the exact top-1) and true-match
+   recall (of the faces in the exact top-10 that are the probe's identity and pass the 99.99
+   threshold, the fraction also returned). True matches that even exact top-10 search cannot
+   return — at 10 M faces about 1,000 strangers pass a 1e-4 threshold for every probe — are
+   counted separately ("anywhere").
 
 Results go to ``bench/results/scale-<timestamp>.md`` and ``bench/results/scale-latest.md``.
 """
@@ -135,28 +137,33 @@ def serve(size: int, workdir: Path, tenant_id: int) -> dict:
     serve_peak = _status("VmHWM")
     steady_after = _status("VmRSS")
 
-    # Exact reference over the same gallery, regenerated chunk by chunk.
+    # Exact reference over the same gallery, regenerated chunk by chunk: top-10 per probe.
     threshold = load_calibration().cosine_threshold("99.99")
-    best_score = np.full(QUERIES, -2.0, np.float32)
-    best_index = np.full(QUERIES, -1, np.int64)
-    true_matches: list[set[int]] = [set() for _ in range(QUERIES)]
+    exact_scores = np.full((QUERIES, TOP), -2.0, np.float32)
+    exact_index = np.full((QUERIES, TOP), -1, np.int64)
+    anywhere = 0  # true matches above the threshold anywhere in the gallery
     started = time.perf_counter()
     for start in range(0, size, 65_536):
         stop = min(size, start + 65_536)
         scores = probes @ synthetic.gallery_chunk(start, stop).T
-        column = scores.argmax(axis=1)
-        top = scores[np.arange(QUERIES), column]
-        better = top > best_score
-        best_score[better], best_index[better] = top[better], start + column[better]
         rows, cols = np.nonzero(scores >= threshold)
-        same = synthetic.identity_of(start + cols) == identities[rows]
-        for row, col in zip(rows[same], cols[same], strict=True):
-            true_matches[row].add(start + int(col))
+        anywhere += int(np.sum(synthetic.identity_of(start + cols) == identities[rows]))
+        part = np.argpartition(-scores, TOP, axis=1)[:, :TOP]
+        merged_scores = np.hstack([exact_scores, np.take_along_axis(scores, part, axis=1)])
+        merged_index = np.hstack([exact_index, start + part])
+        keep = np.argsort(-merged_scores, axis=1, kind="stable")[:, :TOP]
+        exact_scores = np.take_along_axis(merged_scores, keep, axis=1)
+        exact_index = np.take_along_axis(merged_index, keep, axis=1)
     exact_seconds = time.perf_counter() - started
     opened.close()
     database.dispose()
-    wanted = sum(len(m) for m in true_matches)
-    found = sum(len(m & set(r)) for m, r in zip(true_matches, returned, strict=True))
+    # True matches the exact top-10 holds: same identity and above the 99.99 threshold.
+    same = synthetic.identity_of(exact_index.reshape(-1)).reshape(QUERIES, TOP) == identities[:, None]
+    reference = [set(exact_index[q][same[q] & (exact_scores[q] >= threshold)].tolist()) for q in range(QUERIES)]
+    wanted = sum(len(m) for m in reference)
+    found = sum(len(m & set(r)) for m, r in zip(reference, returned, strict=True))
+    recall_at_1 = float(np.mean([bool(r) and r[0] == e for r, e in zip(returned, exact_index[:, 0], strict=True)]))
+    recall_at_10 = float(np.mean([len(set(r) & set(e.tolist())) / TOP for r, e in zip(returned, exact_index, strict=True)]))
     milliseconds = np.array(latencies) * 1000
     return {
         "open_seconds": open_seconds,
@@ -169,10 +176,12 @@ def serve(size: int, workdir: Path, tenant_id: int) -> dict:
         "index_kind": stat["kind"],
         "p50_ms": float(np.percentile(milliseconds, 50)),
         "p99_ms": float(np.percentile(milliseconds, 99)),
-        "recall_at_1": float(np.mean([bool(r) and r[0] == b for r, b in zip(returned, best_index, strict=True)])),
-        "queries_with_true_match": sum(1 for m in true_matches if m),
+        "recall_at_1": recall_at_1,
+        "recall_at_10_informative_only": recall_at_10,
+        "queries_with_true_match": sum(1 for m in reference if m),
         "true_match_recall": found / wanted if wanted else float("nan"),
         "true_matches": wanted,
+        "true_matches_anywhere": anywhere,
         "exact_seconds": exact_seconds,
     }
 

@@ -69,6 +69,14 @@ def face_crop(bgr: np.ndarray, box: tuple[int, int, int, int], rotation: int) ->
     return encode_jpeg(crop, quality=90)
 
 
+def _user_image(content: str | None, limits: ImageLimits) -> np.ndarray:
+    """The decoded ``user_info.image_content`` (BGR uint8), required in mode 1."""
+    if content is None:
+        raise MissingParameter("user_info.image_content (mode 1)")
+    field = "user_info.image_content"
+    return decode_image(decode_base64(content, field), field=field, max_bytes=limits.max_bytes, max_pixels=limits.max_pixels)
+
+
 def _register_face(engine: FaceEngine, request: RegisterRequest, mode: int, limits: ImageLimits) -> NewFace:
     info = request.user_info
     if request.options.image_type not in REGISTER_IMAGE_TYPES:
@@ -86,14 +94,7 @@ def _register_face(engine: FaceEngine, request: RegisterRequest, mode: int, limi
         if len(vectors) != 1:
             raise TooManyFaces(f"user_info.feature_content holds {len(vectors)} faces; register one face per user_id")
         return NewFace(info.user_id, vectors[0], info.timestamp, info.description, None)
-    if info.image_content is None:
-        raise MissingParameter("user_info.image_content (mode 1)")
-    bgr = decode_image(
-        decode_base64(info.image_content, "user_info.image_content"),
-        field="user_info.image_content",
-        max_bytes=limits.max_bytes,
-        max_pixels=limits.max_pixels,
-    )
+    bgr = _user_image(info.image_content, limits)
     return registration_face(engine, bgr, info.user_id, "user_info.image_content", info.timestamp, info.description)
 
 
@@ -146,14 +147,7 @@ def _query_vectors(engine: FaceEngine, request: RetrievalRequest, limits: ImageL
             raise MissingParameter("user_info.feature_content (mode 2)")
         # A multi-face feature searches its first (largest) face, as 1:1 uses its first face.
         return decode_feature(info.feature_content, "user_info.feature_content")[:1]
-    if info.image_content is None:
-        raise MissingParameter("user_info.image_content (mode 1)")
-    bgr = decode_image(
-        decode_base64(info.image_content, "user_info.image_content"),
-        field="user_info.image_content",
-        max_bytes=limits.max_bytes,
-        max_pixels=limits.max_pixels,
-    )
+    bgr = _user_image(info.image_content, limits)
     analysis = engine.analyze(bgr, max_faces=1, auto_rotate=request.options.auto_rotate, flip=request.options.auto_flip)
     if not analysis.faces:
         raise NoFaceDetected("user_info.image_content")

@@ -38,8 +38,8 @@ from facesaas.vectors import DIMENSION, CollectionState, VectorStore
 
 __all__ = ["FaceRepositories", "RepoKey", "NewFace", "Hit", "RepoInfo", "BatchResult", "list_repos"]
 
-_RERANK_EXTRA = 10
-"""Candidates beyond k re-scored exactly, so approximate-score ties at the cut cannot drop a face."""
+_RERANK_EXTRA = 20
+"""Candidates beyond k re-scored exactly, so approximate-score errors at the cut cannot drop a face."""
 
 _CHUNK = 5_000
 

@@ -5,12 +5,13 @@ Index kinds, chosen by size:
 * ``flat`` — exact inner-product search over float32 vectors (512 B a face). Used up to
   ``flat_limit`` faces, where a full scan costs about a millisecond.
 * ``pq-refine`` — for larger collections, split into ``partitions`` (one per thread, searched
-  in parallel). Each partition scans 4-bit product-quantised codes (PQ32x4 "fast scan", 16 B a
-  face, ~0.5 ns a face) for ``k_factor × k`` candidates and re-scores them with 6-bit
-  scalar-quantised vectors (96 B a face): with the 8 B id, ~120 B a face, 10 M faces in
-  ~1.2 GB. The scan is exhaustive, not clustered: face queries sit at cosine ~0.4–0.7 from
-  their true match, too far for IVF cells to keep recall (measured in docs/scale.md). The
-  candidates' scores are approximate; callers re-rank them with the exact embeddings.
+  in parallel). Each partition scans 4-bit product-quantised codes (PQ64x4 "fast scan", 32 B a
+  face, ~1 ns a face, memory-bandwidth bound) for ``k_factor × k`` candidates and re-scores
+  them with 4-bit scalar-quantised vectors (64 B a face): with the 8 B id, 104 B a face, 10 M
+  faces in ~1.04 GB. The scan is exhaustive, not clustered: face queries sit at cosine ~0.4–0.7
+  from their true match, too far for IVF cells to keep recall, and 16-byte codes lose true
+  matches (both measured in docs/scale.md). The candidates' scores are approximate; callers
+  re-rank them with the exact embeddings.
   Deleted faces cannot be removed from fast-scan codes in place: they are remembered as
   tombstones, filtered out of results, and the collection is rebuilt from the database once
   they exceed ``TOMBSTONE_FRACTION`` of it.
@@ -48,7 +49,7 @@ TOMBSTONE_FRACTION = 0.1
 TRAIN_SAMPLE = 65_536
 """Faces used to train the PQ codebooks and the scalar quantiser's ranges."""
 
-_PQ_SUBQUANTIZERS = 32
+_PQ_SUBQUANTIZERS = 64
 _SUFFIX = ".faiss"
 
 
@@ -79,7 +80,7 @@ def _trained_partition(sample: np.ndarray):  # noqa: ANN202
     faiss = _faiss()
     base = faiss.IndexPQFastScan(DIMENSION, _PQ_SUBQUANTIZERS, 4, faiss.METRIC_INNER_PRODUCT)
     base.pq.cp.min_points_per_centroid = 1  # small test collections: no "too few points" noise
-    refine = faiss.IndexScalarQuantizer(DIMENSION, faiss.ScalarQuantizer.QT_6bit, faiss.METRIC_INNER_PRODUCT)
+    refine = faiss.IndexScalarQuantizer(DIMENSION, faiss.ScalarQuantizer.QT_4bit, faiss.METRIC_INNER_PRODUCT)
     index = faiss.IndexRefine(base, refine)
     index.train(_as_vectors(sample))
     return faiss.IndexIDMap(index)
@@ -130,8 +131,8 @@ class _Collection:
         entries = sum(int(part.ntotal) for part in self.partitions)
         if self.kind == "flat":
             return entries * (DIMENSION * 4 + 8)
-        # PQ code (16 B), 6-bit refine code (96 B), id (8 B); codebooks are a few KB.
-        return entries * (_PQ_SUBQUANTIZERS // 2 + DIMENSION * 6 // 8 + 8)
+        # PQ code (32 B), 4-bit refine code (64 B), id (8 B); codebooks are a few KB.
+        return entries * (_PQ_SUBQUANTIZERS // 2 + DIMENSION * 4 // 8 + 8)
 
 
 class FaissVectorStore:
@@ -142,7 +143,7 @@ class FaissVectorStore:
     """
 
     def __init__(
-        self, directory: Path, *, flat_limit: int = 50_000, partitions: int = 2, k_factor: int = 25
+        self, directory: Path, *, flat_limit: int = 50_000, partitions: int = 2, k_factor: int = 64
     ) -> None:
         self.directory = directory
         self.flat_limit = flat_limit
