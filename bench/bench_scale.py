@@ -196,7 +196,7 @@ def render(results: list[dict]) -> str:
         "",
         f"Machine: {os.cpu_count()} cores, {platform.machine()}, Python {platform.python_version()}. "
         "Synthetic SFace-like embeddings (`bench/synthetic.py`), one repository, SQLite metadata on local disk, "
-        f"{QUERIES} mated probes, top-{TOP} through `FaceRepositories.search` (PQ fast-scan, 6-bit re-score, exact "
+        f"{QUERIES} mated probes, top-{TOP} through `FaceRepositories.search` (PQ64x4 fast scan, 4-bit re-score, exact "
         "re-rank from the database). Resident memory is the whole process's (face models, database, index). "
         "The index memory is the resident growth over the process before the repositories were opened.",
         "",
