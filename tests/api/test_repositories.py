@@ -218,3 +218,15 @@ def test_registered_faces_survive_a_restart_and_a_lost_index(settings: Settings,
         snapshot.unlink()  # lost: rebuilt from the database at start
     with BackgroundServer(settings) as url:
         assert search(url) == ["alice"]
+
+
+def test_openapi_documents_the_repository_endpoints(server: RunningServer) -> None:
+    import httpx
+
+    schema = httpx.get(server.url + "/openapi.json").json()
+    components = schema["components"]["schemas"]
+    assert "18" in components["RegisterUserInfo"]["properties"]["user_id"]["description"]
+    assert "99.9999999" in components["RetrievalOptions"]["properties"]["true_negative_rate"]["description"]
+    for path in ("/face/basic/register_in_repo", "/face/basic/retrieval_in_repo"):
+        parameters = schema["paths"][path]["post"]["parameters"]
+        assert {p["name"] for p in parameters} == {"x-access-id", "x-signature"}

@@ -144,3 +144,35 @@ def test_collections_never_mix(tmp_path: Path) -> None:
     assert {c.face_id for c in store.search([1], vectors[15], 10)} == set(range(10))
     assert {c.collection for c in store.search([1, 2], vectors[15], 20)} == {1, 2}
     assert store.search([3], vectors[15], 5) == []
+
+
+def test_readers_share_the_collection_lock_and_a_writer_waits_for_them() -> None:
+    import threading
+
+    from facesaas.vectors._faiss import _ReadWriteLock
+
+    lock = _ReadWriteLock()
+    both_reading = threading.Barrier(2, timeout=5)
+    wrote: list[str] = []
+
+    def reader() -> None:
+        with lock.read():
+            both_reading.wait()  # deadlocks (BrokenBarrierError) unless two readers hold it at once
+            wrote.append("read")
+
+    def writer() -> None:
+        with lock.write():
+            wrote.append("write")
+
+    readers = [threading.Thread(target=reader) for _ in range(2)]
+    with lock.read():
+        late_writer = threading.Thread(target=writer)
+        late_writer.start()
+        late_writer.join(timeout=0.2)
+        assert late_writer.is_alive() and wrote == []  # the writer waits for the reader
+    late_writer.join(timeout=5)
+    for thread in readers:
+        thread.start()
+    for thread in readers:
+        thread.join(timeout=5)
+    assert wrote == ["write", "read", "read"]

@@ -20,8 +20,10 @@ Snapshots are written atomically (temporary file, fsync, rename), one file per p
 describe themselves (ids are read back from the index). A stale snapshot, e.g. after kill -9,
 is repaired at :meth:`FaissVectorStore.open` from the database (the source of truth).
 
-Thread safety: each collection has a lock held for every read and write of its indexes; FAISS
-releases the GIL inside ``search``/``add``, so partitions and collections run in parallel.
+Thread safety: each collection has a readers-writer lock. Searches, statistics and snapshots
+share it (FAISS searches and serialisation only read the index), adds, removes and rebuilds
+take it alone; FAISS releases the GIL inside ``search``/``add``, so partitions, collections
+and concurrent searches run in parallel, and a snapshot never pauses searches.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ import os
 import threading
 from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from itertools import repeat
 from pathlib import Path
 
@@ -91,11 +94,51 @@ def _is_flat(index) -> bool:  # noqa: ANN001
     return isinstance(faiss.downcast_index(index.index), faiss.IndexFlat)
 
 
+class _ReadWriteLock:
+    """Many readers or one writer; a waiting writer blocks new readers (no writer starvation)."""
+
+    def __init__(self) -> None:
+        self._condition = threading.Condition()
+        self._readers = 0
+        self._writing = False
+        self._writers_waiting = 0
+
+    @contextmanager
+    def read(self) -> Iterator[None]:
+        with self._condition:
+            while self._writing or self._writers_waiting:
+                self._condition.wait()
+            self._readers += 1
+        try:
+            yield
+        finally:
+            with self._condition:
+                self._readers -= 1
+                if not self._readers:
+                    self._condition.notify_all()
+
+    @contextmanager
+    def write(self) -> Iterator[None]:
+        with self._condition:
+            self._writers_waiting += 1
+            while self._writing or self._readers:
+                self._condition.wait()
+            self._writers_waiting -= 1
+            self._writing = True
+        try:
+            yield
+        finally:
+            with self._condition:
+                self._writing = False
+                self._condition.notify_all()
+
+
 class _Collection:
-    """One collection's partitions, tombstones and lock; methods expect ``lock`` held."""
+    """One collection's partitions, tombstones and lock; methods expect ``lock`` held (for
+    reading or writing as they do)."""
 
     def __init__(self, partitions: list) -> None:
-        self.lock = threading.Lock()
+        self.lock = _ReadWriteLock()
         self.partitions = partitions
         self.tombstones: set[int] = set()
         self.dirty = False
@@ -192,7 +235,7 @@ class FaissVectorStore:
                     report["rebuilt"] += 1
                 continue
             report["loaded"] += 1
-            with entry.lock:
+            with entry.lock.write():
                 ids = entry.ids()
                 if len(ids) != state.count or int(ids.sum()) != state.id_sum:
                     added, removed = self._repair(collection, entry, ids, source)
@@ -255,7 +298,7 @@ class FaissVectorStore:
         rebuilt as pq-refine from the database (~1 s per 100 k faces)."""
         entry = self._entry(collection, create=True)
         assert entry is not None
-        with entry.lock:
+        with entry.lock.write():
             entry.add(_as_ids(ids), _as_vectors(vectors))
             if entry.kind == "flat" and len(entry) > self.flat_limit and self._source is not None:
                 self._rebuild_locked(collection, entry)
@@ -284,7 +327,7 @@ class FaissVectorStore:
         entry = self._entry(collection)
         if entry is None:
             return 0
-        with entry.lock:
+        with entry.lock.write():
             removed = self._remove_locked(entry, _as_ids(ids))
             entries = sum(int(part.ntotal) for part in entry.partitions)
             if entry.tombstones and len(entry.tombstones) > TOMBSTONE_FRACTION * entries and self._source is not None:
@@ -310,7 +353,7 @@ class FaissVectorStore:
             entry = self._entry(collection)
             if entry is None:
                 continue
-            with entry.lock:
+            with entry.lock.read():
                 wanted = k + min(len(entry.tombstones), 100)
                 if self._pool is not None and len(entry.partitions) > 1:
                     results = list(self._pool.map(self._search_partition, entry.partitions, repeat(vector), repeat(wanted)))
@@ -331,22 +374,24 @@ class FaissVectorStore:
             items = list(self._collections.items())
         result = []
         for collection, entry in items:
-            with entry.lock:
+            with entry.lock.read():
                 result.append(CollectionStats(collection, len(entry), entry.kind, entry.memory_bytes(), len(entry.partitions)))
         return result
 
     # --- persistence -----------------------------------------------------------------------
 
     def save(self) -> int:
-        """Write every changed collection's snapshot atomically. Holds that collection's lock
-        while writing (~1 s per GB). Returns the number of collections written."""
+        """Write every changed collection's snapshot atomically (~1 s per GB), sharing the
+        collection's lock with searches: adds and removes wait, searches do not. Called by one
+        thread at a time (the snapshot thread, or ``close`` after it stopped). Returns the
+        number of collections written."""
         faiss = _faiss()
         self.directory.mkdir(parents=True, exist_ok=True)
         with self._lock:
             items = list(self._collections.items())
         written = 0
         for collection, entry in items:
-            with entry.lock:
+            with entry.lock.read():
                 if not entry.dirty:
                     continue
                 old = set(self._files(collection))
