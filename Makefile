@@ -18,11 +18,9 @@ install: $(STAMP)
 run: install
 	$(BIN)/facesaas serve
 
-# The whole suite on SQLite, then every test that touches the metadata database again on
-# PostgreSQL (a fresh database per test on 127.0.0.1:5432; skipped visibly if unreachable,
-# required in CI).
+# The whole suite on SQLite, then the whole suite again on PostgreSQL (a fresh database per
+# test on 127.0.0.1:5432; skipped visibly if unreachable, required in CI).
 POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
-DATABASE_TESTS := tests/api/test_repositories.py tests/api/test_durability.py tests/repositories tests/storage tests/tenants tests/cli
 
 test: test-sqlite test-postgres
 
@@ -30,7 +28,7 @@ test-sqlite: install
 	$(BIN)/python -m pytest
 
 test-postgres: install
-	FACESAAS_DATABASE_URL=$(POSTGRES_URL) $(BIN)/python -m pytest $(DATABASE_TESTS)
+	FACESAAS_DATABASE_URL=$(POSTGRES_URL) $(BIN)/python -m pytest
 
 # The peer pipeline: dlib's ResNet through face_recognition (its own dlib dependency would
 # compile from source, so it is installed without dependencies next to dlib-bin).
