@@ -230,3 +230,26 @@ def test_openapi_documents_the_repository_endpoints(server: RunningServer) -> No
     for path in ("/face/basic/register_in_repo", "/face/basic/retrieval_in_repo"):
         parameters = schema["paths"][path]["post"]["parameters"]
         assert {p["name"] for p in parameters} == {"x-access-id", "x-signature"}
+
+
+def test_auto_rotate_and_auto_flip_find_the_person(enrolled: Client, celeba: Path) -> None:
+    from tests.images import reencode
+
+    turned = reencode(_read(celeba, ALICE[1]), rotate=90)
+    (hit,) = enrolled.retrieval_in_repo(label=1, repo_name="bl", image=turned, auto_rotate=True)["repo_result"]
+    assert hit["user_id"] == "alice" and hit["is_same_person"]
+    plain = enrolled.retrieval_in_repo(label=1, repo_name="bl", image=_read(celeba, ALICE[1]), return_topk_face=3)["repo_result"]
+    flipped = enrolled.retrieval_in_repo(label=1, repo_name="bl", image=_read(celeba, ALICE[1]), return_topk_face=3, auto_flip=True)
+    scores = {h["user_id"]: h["confidence"] for h in flipped["repo_result"]}
+    # Each hit keeps the higher of the plain and the mirrored score.
+    assert all(scores[h["user_id"]] >= h["confidence"] - 1e-6 for h in plain)
+
+
+def test_repository_images_may_be_3_mb_where_1to1_allows_1_mb(client: Client, celeba: Path) -> None:
+    big = _read(celeba, "7243/092309.jpg")  # 1.3 MB
+    assert 1024 * 1024 < len(big) <= 3 * 1024 * 1024
+    assert _error(lambda: client.feature_extraction(big)).rtn == -2006
+    client.register_in_repo("r", "big", image=big)
+    padded = big + b"\0" * (3 * 1024 * 1024 + 1 - len(big))  # still a JPEG, now over 3 MB
+    error = _error(lambda: client.register_in_repo("r", "big2", image=padded))
+    assert (error.rtn, error.http_status) == (-2006, 413)
