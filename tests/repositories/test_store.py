@@ -117,3 +117,24 @@ def test_concurrent_register_delete_and_search_stay_consistent(repos: FaceReposi
     for i in (1, 2, 299, 598):
         assert repos.search(key.tenant_id, 1, "busy", vectors[i : i + 1], 1)[0].user_id == f"u{i}"
     assert repos.search(key.tenant_id, 1, "busy", vectors[3:4], 1)[0].user_id != "u3"
+
+
+def test_a_repository_created_concurrently_by_another_process_is_reused(
+    repos: FaceRepositories, credentials: NewCredentials, database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    key = RepoKey(credentials.tenant.id, 1, "race")
+    vectors = _unit(2)
+    repos.register(key, NewFace("first", vectors[0]))
+    # As if another process created the repository between our lookup and our insert.
+    real_lookup = FaceRepositories._repo
+    calls = {"n": 0}
+
+    def stale_lookup(session, wanted):  # noqa: ANN001, ANN202
+        calls["n"] += 1
+        return None if calls["n"] == 1 else real_lookup(session, wanted)
+
+    monkeypatch.setattr(FaceRepositories, "_repo", staticmethod(stale_lookup))
+    repos.register(key, NewFace("second", vectors[1]))
+    monkeypatch.undo()
+    assert calls["n"] == 2 and _faces(database) == 2
+    assert {h.user_id for h in repos.search(key.tenant_id, 1, "race", vectors, 5)} == {"first", "second"}

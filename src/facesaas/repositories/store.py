@@ -168,10 +168,16 @@ class FaceRepositories:
 
     def _repo_or_create(self, session: Session, key: RepoKey) -> Repo:
         repo = self._repo(session, key)
-        if repo is None:
-            repo = Repo(tenant_id=key.tenant_id, label=key.label, name=key.name)
-            session.add(repo)
-            session.flush()
+        if repo is not None:
+            return repo
+        try:
+            with session.begin_nested():  # a savepoint: another process may create it first
+                repo = Repo(tenant_id=key.tenant_id, label=key.label, name=key.name)
+                session.add(repo)
+        except IntegrityError:
+            repo = self._repo(session, key)
+            if repo is None:
+                raise
         return repo
 
     def open(self) -> dict[str, int]:
