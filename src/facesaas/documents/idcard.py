@@ -1,0 +1,126 @@
+"""Fields of a resident ID card's front side from OCR lines, by layout and pattern.
+
+The labels printed on the card (姓名, 性别, 民族, 出生, 住址, 公民身份号码) are small and often
+misread (性别 comes out as 性剧 or 住别), so fields are found by what they look like and where
+they sit, not by exact labels: lines are grouped into rows, the citizen-ID row is the one with
+17 digits and a digit or X, the birthday row the one with a 年月日 date, the gender/nation row
+the one with 男 or 女, the name the row above it, the address the rows between the birthday
+and the citizen ID. Values follow DESIGN.md: dates YYYYMMDD, ``"?"`` for what cannot be read
+plausibly. Pure functions over :class:`~facesaas.documents.ocr.TextLine`, microseconds.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+from facesaas.documents.ocr import TextLine
+
+__all__ = ["IdCardFront", "parse_front", "group_rows", "NATIONS"]
+
+UNKNOWN = "?"
+
+NATIONS = (
+    "汉 蒙古 回 藏 维吾尔 苗 彝 壮 布依 朝鲜 满 侗 瑶 白 土家 哈尼 哈萨克 傣 黎 傈僳 佤 畲 高山 拉祜 水 东乡 纳西 景颇 "
+    "柯尔克孜 土 达斡尔 仫佬 羌 布朗 撒拉 毛南 仡佬 锡伯 阿昌 普米 塔吉克 怒 乌孜别克 俄罗斯 鄂温克 德昂 保安 裕固 京 "
+    "塔塔尔 独龙 鄂伦春 赫哲 门巴 珞巴 基诺"
+).split()
+"""The 56 ethnic groups as printed after 民族 (without the 族 suffix)."""
+
+_CITIZEN_ID = re.compile(r"\d{17}[\dXx]")
+_DATE = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日")
+_NOISE = re.compile(r"[\s_\-—:：.,，。'\"`|]")
+
+
+@dataclass(frozen=True)
+class IdCardFront:
+    """The manual's front-side fields (strings; ``"?"`` where unreadable)."""
+
+    name: str
+    gender: str
+    nation: str
+    birthday: str
+    address: str
+    citizen_id: str
+
+    def as_dict(self) -> dict[str, str]:
+        return dict(self.__dict__)
+
+
+def group_rows(lines: list[TextLine]) -> list[str]:
+    """Join lines whose vertical centres lie within 60 % of a line height into rows (left to
+    right), top to bottom; noise characters removed."""
+    rows: list[list[TextLine]] = []
+    for line in sorted(lines, key=lambda item: (item.top + item.bottom) / 2):
+        centre = (line.top + line.bottom) / 2
+        if rows:
+            last = rows[-1]
+            last_centre = sum((item.top + item.bottom) / 2 for item in last) / len(last)
+            if abs(centre - last_centre) < 0.6 * max(line.height, last[0].height):
+                last.append(line)
+                continue
+        rows.append([line])
+    return [_NOISE.sub("", "".join(item.text for item in sorted(row, key=lambda item: item.left))) for row in rows]
+
+
+def _strip_label(text: str, labels: tuple[str, ...]) -> str:
+    for label in labels:
+        if text.startswith(label):
+            return text[len(label) :]
+    return text
+
+
+_EARLIEST = dt.date(1900, 1, 1)
+
+
+def _date(text: str, today: dt.date) -> str:
+    """YYYYMMDD of the 年月日 date in ``text``; "?" if none, not a date, or implausible for a
+    living card holder (before 1900 or after ``today``)."""
+    match = _DATE.search(text)
+    if not match:
+        return UNKNOWN
+    try:
+        value = dt.date(int(match[1]), int(match[2]), int(match[3]))
+    except ValueError:
+        return UNKNOWN
+    return value.strftime("%Y%m%d") if _EARLIEST <= value <= today else UNKNOWN
+
+
+def _nation(text: str) -> str:
+    """The nation in a gender/nation row: after 族 if the label was read, else after 男/女."""
+    tail = text.split("族", 1)[1] if "族" in text else re.split(r"[男女]", text, maxsplit=1)[-1]
+    tail = tail.removesuffix("族")
+    # The longest listed name the tail starts with (蒙古 before 蒙…); else unreadable.
+    matches = [nation for nation in NATIONS if tail.startswith(nation)]
+    return max(matches, key=len) if matches else UNKNOWN
+
+
+def parse_front(lines: list[TextLine], today: dt.date | None = None) -> IdCardFront:
+    """The front-side fields of an ID card photographed upright (rotation is corrected before).
+    ``today`` (default: the current date) bounds a plausible birthday."""
+    today = today or dt.date.today()
+    rows = group_rows(lines)
+    id_row = max((i for i, row in enumerate(rows) if _CITIZEN_ID.search(row)), default=None)
+    citizen_id = _CITIZEN_ID.findall(rows[id_row])[-1].upper() if id_row is not None else UNKNOWN
+    birth_row = next((i for i, row in enumerate(rows) if _DATE.search(row)), None)
+    birthday = _date(rows[birth_row], today) if birth_row is not None else UNKNOWN
+    limit = birth_row if birth_row is not None else (id_row if id_row is not None else len(rows))
+    gender_row = next((i for i in range(limit) if re.search(r"[男女]", rows[i])), None)
+    gender, nation, name = UNKNOWN, UNKNOWN, UNKNOWN
+    if gender_row is not None:
+        text = rows[gender_row]
+        gender = re.search(r"[男女]", text)[0]  # type: ignore[index]
+        nation = _nation(text)
+        above = [_strip_label(rows[i], ("姓名", "名")) for i in range(gender_row)]
+        candidates = [row for row in above if row]
+        name = candidates[-1] if candidates else UNKNOWN
+    address = UNKNOWN
+    if birth_row is not None:
+        end = id_row if id_row is not None else len(rows)
+        parts = [rows[i] for i in range(birth_row + 1, end)]
+        if parts:
+            parts[0] = _strip_label(parts[0], ("住址", "住", "址"))
+            joined = "".join(parts)
+            address = joined or UNKNOWN
+    return IdCardFront(name=name, gender=gender, nation=nation, birthday=birthday, address=address, citizen_id=citizen_id)
