@@ -75,3 +75,41 @@ def test_nothing_readable_gives_question_marks() -> None:
     front = parse_front([_line("中国铁路", 30, 40), _line("G1234次", 30, 80)], today=TODAY)
     assert set(front.as_dict().values()) == {"?"}
     assert parse_front([_line("性别男民族火星", 30, 80)], today=TODAY).nation == "?"
+
+
+@pytest.mark.parametrize(
+    ("validity", "begin", "end"),
+    [
+        ("有效期限2015.03.10-2025.03.10", "20150310", "20250310"),
+        ("有效期限2015.03.10-长期", "20150310", "长期"),
+        ("有效期限 2015.03.10 — 2035.03.10", "20150310", "20350310"),
+        ("有效期限2015.02.30-2025.02.28", "?", "20250228"),
+        ("有效期限2025.03.10-2015.03.10", "20250310", "?"),
+        ("有效期限", "?", "?"),
+    ],
+)
+def test_back_side_validity(validity: str, begin: str, end: str) -> None:
+    from facesaas.documents.idcard import parse_back
+
+    lines = [
+        _line("中华人民共和国", 100, 20), _line("居民身份证", 100, 60),
+        _line("签发机关", 30, 200), _line("广州市公安局天河分局", 120, 201),
+        _line(validity, 30, 240),
+    ]  # fmt: skip
+    back = parse_back(lines)
+    assert back.as_dict() == {"agency": "广州市公安局天河分局", "valid_date_begin": begin, "valid_date_end": end}
+
+
+@pytest.mark.parametrize(
+    ("rows", "agency"),
+    [
+        (["签发机关眉山市仁寿县公安局复印无效"], "眉山市仁寿县公安局"),  # an overprint after the agency
+        (["签发机关.14-2029.05.14"], "?"),  # lines merged by OCR: no agency to read
+        (["上海市公安局浦东分局"], "上海市公安局浦东分局"),  # label not read
+    ],
+)
+def test_back_side_agency(rows: list[str], agency: str) -> None:
+    from facesaas.documents.idcard import parse_back
+
+    lines = [_line(text, 30, 200 + 40 * i) for i, text in enumerate(rows)]
+    assert parse_back(lines).agency == agency

@@ -17,9 +17,10 @@ from dataclasses import dataclass
 
 from facesaas.documents.ocr import TextLine
 
-__all__ = ["IdCardFront", "parse_front", "group_rows", "NATIONS"]
+__all__ = ["IdCardFront", "IdCardBack", "parse_front", "parse_back", "group_rows", "NATIONS", "LONG_TERM"]
 
 UNKNOWN = "?"
+LONG_TERM = "长期"
 
 NATIONS = (
     "汉 蒙古 回 藏 维吾尔 苗 彝 壮 布依 朝鲜 满 侗 瑶 白 土家 哈尼 哈萨克 傣 黎 傈僳 佤 畲 高山 拉祜 水 东乡 纳西 景颇 "
@@ -31,6 +32,7 @@ NATIONS = (
 _CITIZEN_ID = re.compile(r"\d{17}[\dXx]")
 _DATE = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日")
 _NOISE = re.compile(r"[\s_\-—:：.,，。'\"`|]")
+_SPACES = re.compile(r"[\s_|]")
 
 
 @dataclass(frozen=True)
@@ -48,9 +50,10 @@ class IdCardFront:
         return dict(self.__dict__)
 
 
-def group_rows(lines: list[TextLine]) -> list[str]:
+def group_rows(lines: list[TextLine], *, keep_punctuation: bool = False) -> list[str]:
     """Join lines whose vertical centres lie within 60 % of a line height into rows (left to
-    right), top to bottom; noise characters removed."""
+    right), top to bottom; spaces and (unless ``keep_punctuation``) punctuation removed."""
+    noise = _SPACES if keep_punctuation else _NOISE
     rows: list[list[TextLine]] = []
     for line in sorted(lines, key=lambda item: (item.top + item.bottom) / 2):
         centre = (line.top + line.bottom) / 2
@@ -61,7 +64,7 @@ def group_rows(lines: list[TextLine]) -> list[str]:
                 last.append(line)
                 continue
         rows.append([line])
-    return [_NOISE.sub("", "".join(item.text for item in sorted(row, key=lambda item: item.left))) for row in rows]
+    return [noise.sub("", "".join(item.text for item in sorted(row, key=lambda item: item.left))) for row in rows]
 
 
 def _strip_label(text: str, labels: tuple[str, ...]) -> str:
@@ -124,3 +127,58 @@ def parse_front(lines: list[TextLine], today: dt.date | None = None) -> IdCardFr
             joined = "".join(parts)
             address = joined or UNKNOWN
     return IdCardFront(name=name, gender=gender, nation=nation, birthday=birthday, address=address, citizen_id=citizen_id)
+
+
+_VALIDITY = re.compile(r"(\d{4})[.\-/](\d{1,2})[.\-/](\d{1,2})[-—~至]+(?:(\d{4})[.\-/](\d{1,2})[.\-/](\d{1,2})|(长期))")
+
+
+@dataclass(frozen=True)
+class IdCardBack:
+    """The manual's back-side fields: ``valid_date_end`` is YYYYMMDD or "长期"."""
+
+    agency: str
+    valid_date_begin: str
+    valid_date_end: str
+
+    def as_dict(self) -> dict[str, str]:
+        return dict(self.__dict__)
+
+
+def _ymd(year: str, month: str, day: str) -> dt.date | None:
+    try:
+        return dt.date(int(year), int(month), int(day))
+    except ValueError:
+        return None
+
+
+_AGENCY_END = re.compile(r"^(.*(?:公安局|分局|派出所))")
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def _agency(text: str) -> str:
+    """The issuing agency: up to its last 公安局/分局/派出所 (overprinted words such as 复印无效
+    after it are dropped); "?" without a Chinese character."""
+    match = _AGENCY_END.match(text)
+    value = match[1] if match else text
+    return value if _CJK.search(value) else UNKNOWN
+
+
+def parse_back(lines: list[TextLine]) -> IdCardBack:
+    """The back-side fields: the issuing agency (after 签发机关) and the validity period
+    (``YYYY.MM.DD-YYYY.MM.DD`` or ``YYYY.MM.DD-长期``). A date that is not a date, or an end
+    not after the beginning, is "?"; whether the period's length is legal is an authenticity
+    question, not a reading one."""
+    rows = group_rows(lines, keep_punctuation=True)  # the dates' separators matter here
+    labelled = next((row.split("机关", 1)[1] for row in rows if "机关" in row), None)
+    agency = _agency(labelled if labelled is not None else next((row for row in rows if _AGENCY_END.search(row)), ""))
+    begin, end = UNKNOWN, UNKNOWN
+    match = next((m for m in (_VALIDITY.search(row) for row in rows) if m), None)
+    if match:
+        start = _ymd(match[1], match[2], match[3])
+        begin = start.strftime("%Y%m%d") if start else UNKNOWN
+        if match[7]:
+            end = LONG_TERM
+        else:
+            finish = _ymd(match[4], match[5], match[6])
+            end = finish.strftime("%Y%m%d") if finish and (start is None or finish > start) else UNKNOWN
+    return IdCardBack(agency=agency, valid_date_begin=begin, valid_date_end=end)
