@@ -138,3 +138,23 @@ def test_a_repository_created_concurrently_by_another_process_is_reused(
     monkeypatch.undo()
     assert calls["n"] == 2 and _faces(database) == 2
     assert {h.user_id for h in repos.search(key.tenant_id, 1, "race", vectors, 5)} == {"first", "second"}
+
+
+def test_a_user_id_registered_concurrently_by_another_process_is_a_duplicate(
+    repos: FaceRepositories, credentials: NewCredentials, database: Database, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The in-process lock cannot see another process: the unique constraint is the last word,
+    and it must answer DuplicateUserId (409), not a database error, leaving nothing behind."""
+    key = RepoKey(credentials.tenant.id, 1, "race")
+    vectors = _unit(3)
+    repos.register(key, NewFace("taken", vectors[0]))
+    # As if another process inserted "taken" after our check for it.
+    monkeypatch.setattr(FaceRepositories, "_taken", staticmethod(lambda session, repo_id, user_ids: set()))
+    with pytest.raises(DuplicateUserId, match="taken"):
+        repos.register(key, NewFace("taken", vectors[1], image_jpeg=b"jpeg"))
+    with pytest.raises(DuplicateUserId, match="concurrently"):
+        repos.register_many(key, [NewFace("fresh", vectors[2], image_jpeg=b"jpeg"), NewFace("taken", vectors[1])])
+    monkeypatch.undo()
+    assert _faces(database) == 1
+    assert not [p for p in settings.face_images_dir.rglob("*.jpg")]
+    assert [h.user_id for h in repos.search(key.tenant_id, 1, "race", vectors, 5)] == ["taken"]

@@ -22,12 +22,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, select
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy import select
 
 from facesaas.errors import (
     ImageTooLarge,
-    InternalError,
     InvalidInput,
     InvalidParameter,
     NoFaceDetected,
@@ -35,9 +33,8 @@ from facesaas.errors import (
 )
 from facesaas.repositories.models import Face, Repo
 from facesaas.repositories.service import check_name, registration_face
-from facesaas.repositories.store import FaceRepositories, NewFace, RepoKey
+from facesaas.repositories.store import FaceRepositories, NewFace, RepoKey, list_repos
 from facesaas.storage.database import Database
-from facesaas.tenants.models import Tenant
 
 if TYPE_CHECKING:
     from facesaas.face.engine import FaceEngine
@@ -181,11 +178,8 @@ def _present(database: Database, key: RepoKey, user_ids: list[str]) -> set[str]:
         .where(Repo.tenant_id == key.tenant_id, Repo.label == key.label, Repo.name == key.name)
         .where(Face.user_id.in_(user_ids))
     )
-    try:
-        with database.engine.connect() as connection:
-            return set(connection.execute(query).scalars())
-    except SQLAlchemyError as exc:
-        raise InternalError("database error") from exc
+    with database.connect() as connection:
+        return set(connection.execute(query).scalars())
 
 
 def import_in_process(
@@ -314,40 +308,28 @@ def repository_stats(repositories: FaceRepositories, database: Database) -> dict
     """Totals (repositories, faces, per label) and each repository's vector index (kind, live
     count, estimated memory in bytes) next to its database face count. Cost: one grouped count
     over ``faces`` plus the index's own statistics."""
-    query = (
-        select(Repo.id, Tenant.access_id, Repo.label, Repo.name, func.count(Face.id))
-        .select_from(Repo)
-        .join(Tenant, Tenant.id == Repo.tenant_id)
-        .outerjoin(Face, Face.repo_id == Repo.id)
-        .group_by(Repo.id, Tenant.access_id, Repo.label, Repo.name)
-        .order_by(Tenant.access_id, Repo.label, Repo.name)
-    )
-    try:
-        with database.engine.connect() as connection:
-            rows = connection.execute(query).all()
-    except SQLAlchemyError as exc:
-        raise InternalError("database error") from exc
+    repos = list_repos(database)
     indexes = {int(stat["collection"]): stat for stat in repositories.index_stats()}
     labels: dict[str, dict[str, int]] = {}
     per_repo = []
-    for repo_id, access_id, label, name, count in rows:
-        totals = labels.setdefault(str(label), {"repositories": 0, "faces": 0})
+    for info in repos:
+        totals = labels.setdefault(str(info.label), {"repositories": 0, "faces": 0})
         totals["repositories"] += 1
-        totals["faces"] += int(count)
-        index = indexes.get(int(repo_id))
+        totals["faces"] += info.faces
+        index = indexes.get(info.repo_id)
         per_repo.append(
             {
-                "access_id": access_id,
-                "label": int(label),
-                "name": name,
-                "faces": int(count),
+                "access_id": info.access_id,
+                "label": info.label,
+                "name": info.name,
+                "faces": info.faces,
                 "index_kind": index["kind"] if index else None,
                 "index_count": int(index["count"]) if index else 0,
                 "index_memory_bytes": int(index["memory_bytes"]) if index else 0,
             }
         )
     return {
-        "repositories": len(rows),
+        "repositories": len(repos),
         "faces": sum(item["faces"] for item in per_repo),
         "labels": dict(sorted(labels.items())),
         "index_memory_bytes": sum(item["index_memory_bytes"] for item in per_repo),

@@ -20,16 +20,15 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from sqlalchemy import func, insert, select
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from facesaas.errors import DuplicateUserId, FaceSaaSError, InternalError, RepoNotFound, UserNotFound
+from facesaas.errors import DuplicateUserId, InternalError, RepoNotFound, UserNotFound
 from facesaas.repositories.models import Face, Repo
 from facesaas.storage.blobs import LocalBlobStore
 from facesaas.storage.database import Database
@@ -79,6 +78,9 @@ class Hit:
 
 @dataclass(frozen=True)
 class RepoInfo:
+    """A repository as the database lists it; ``repo_id`` is also its vector collection."""
+
+    repo_id: int
     access_id: str
     label: int
     name: str
@@ -109,15 +111,15 @@ class _DatabaseSource:
     """Reads embeddings back from the ``faces`` table for index builds and repairs."""
 
     def __init__(self, database: Database) -> None:
-        self._engine = database.engine
+        self._database = database
 
     def ids(self, collection: int) -> np.ndarray:
-        with self._engine.connect() as connection:
+        with self._database.connect() as connection:
             rows = connection.execute(select(Face.id).where(Face.repo_id == collection).order_by(Face.id)).scalars()
             return np.fromiter(rows, dtype=np.int64)
 
     def embeddings(self, collection: int, ids: np.ndarray | None = None) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-        with self._engine.connect() as connection:
+        with self._database.connect() as connection:
             if ids is None:
                 query = select(Face.id, Face.embedding).where(Face.repo_id == collection).order_by(Face.id)
                 result = connection.execution_options(stream_results=True, yield_per=_CHUNK).execute(query)
@@ -144,17 +146,6 @@ class FaceRepositories:
         self._locks_guard = threading.Lock()
 
     # --- plumbing --------------------------------------------------------------------------
-
-    @contextmanager
-    def _session(self) -> Iterator[Session]:
-        """A transaction; database errors become InternalError (client errors pass through)."""
-        try:
-            with self._database.sessions.begin() as session:
-                yield session
-        except FaceSaaSError:
-            raise
-        except SQLAlchemyError as exc:
-            raise InternalError("database error") from exc
 
     def _lock(self, key: RepoKey) -> threading.Lock:
         with self._locks_guard:
@@ -189,11 +180,8 @@ class FaceRepositories:
             .outerjoin(Face, Face.repo_id == Repo.id)
             .group_by(Repo.id)
         )
-        try:
-            with self._database.engine.connect() as connection:
-                states = {row[0]: CollectionState(int(row[1]), int(row[2])) for row in connection.execute(query)}
-        except SQLAlchemyError as exc:
-            raise InternalError("database error") from exc
+        with self._database.connect() as connection:
+            states = {row[0]: CollectionState(int(row[1]), int(row[2])) for row in connection.execute(query)}
         return self._vectors.open(states, _DatabaseSource(self._database))
 
     def close(self) -> None:
@@ -205,95 +193,78 @@ class FaceRepositories:
 
     # --- writes ----------------------------------------------------------------------------
 
+    @staticmethod
+    def _taken(session: Session, repo_id: int, user_ids: list[str]) -> set[str]:
+        """Which of ``user_ids`` the repository holds already."""
+        return set(session.scalars(select(Face.user_id).where(Face.repo_id == repo_id, Face.user_id.in_(user_ids))))
+
+    def _write(self, key: RepoKey, faces: Sequence[NewFace], *, skip_taken: bool) -> tuple[np.ndarray, list[NewFace]]:
+        """Insert ``faces`` in one transaction under the repository's lock, write their images
+        before the commit, then index them. A user_id already present (or twice in ``faces``) is
+        skipped with ``skip_taken``, else DuplicateUserId. Returns the new ids and the faces
+        written; on any failure nothing is left behind (rows roll back, images are removed)."""
+        with self._lock(key):
+            images: list[int] = []
+            try:
+                with self._database.transaction() as session:
+                    repo = self._repo_or_create(session, key)
+                    taken = self._taken(session, repo.id, [face.user_id for face in faces])
+                    fresh: list[NewFace] = []
+                    for face in faces:
+                        if face.user_id in taken:
+                            if not skip_taken:
+                                raise DuplicateUserId(face.user_id)
+                            continue
+                        taken.add(face.user_id)
+                        fresh.append(face)
+                    if not fresh:
+                        return np.empty(0, np.int64), []
+                    rows = [
+                        {
+                            "repo_id": repo.id,
+                            "user_id": face.user_id,
+                            "embedding": _to_bytes(face.embedding),
+                            "timestamp": face.timestamp,
+                            "description": None if face.description is None else json.dumps(face.description, ensure_ascii=False),
+                            "has_image": face.image_jpeg is not None,
+                        }
+                        for face in fresh
+                    ]
+                    try:
+                        inserted = session.execute(insert(Face).returning(Face.id, sort_by_parameter_order=True), rows).all()
+                    except IntegrityError as exc:  # another process registered one of them first
+                        detail = fresh[0].user_id if len(fresh) == 1 else "a user_id of the batch was registered concurrently"
+                        raise DuplicateUserId(detail) from exc
+                    ids = np.array([row[0] for row in inserted], dtype=np.int64)
+                    for face_id, face in zip(ids.tolist(), fresh, strict=True):
+                        if face.image_jpeg is not None:
+                            self._images.put(face_id, face.image_jpeg)
+                            images.append(face_id)
+                    repo_id = repo.id
+            except BaseException:
+                for face_id in images:
+                    self._images.delete(face_id)
+                raise
+            self._vectors.add(repo_id, ids, np.stack([face.embedding for face in fresh]))
+            return ids, fresh
+
     def register(self, key: RepoKey, face: NewFace) -> int:
         """Register one face; returns its id. Raises DuplicateUserId if user_id exists."""
-        with self._lock(key):
-            written: int | None = None
-            try:
-                with self._session() as session:
-                    repo = self._repo_or_create(session, key)
-                    exists = session.scalar(select(Face.id).where(Face.repo_id == repo.id, Face.user_id == face.user_id))
-                    if exists is not None:
-                        raise DuplicateUserId(face.user_id)
-                    row = Face(
-                        repo_id=repo.id,
-                        user_id=face.user_id,
-                        embedding=_to_bytes(face.embedding),
-                        timestamp=face.timestamp,
-                        description=None if face.description is None else json.dumps(face.description, ensure_ascii=False),
-                        has_image=face.image_jpeg is not None,
-                    )
-                    session.add(row)
-                    session.flush()
-                    if face.image_jpeg is not None:
-                        self._images.put(row.id, face.image_jpeg)
-                        written = row.id
-                    face_id, repo_id = row.id, repo.id
-            except IntegrityError as exc:  # another process registered the same user_id first
-                raise DuplicateUserId(face.user_id) from exc
-            except BaseException:
-                if written is not None:
-                    self._images.delete(written)
-                raise
-            self._vectors.add(repo_id, np.array([face_id]), face.embedding.reshape(1, -1))
-            return face_id
+        ids, _ = self._write(key, [face], skip_taken=False)
+        return int(ids[0])
 
     def register_many(self, key: RepoKey, faces: Sequence[NewFace]) -> BatchResult:
         """Register a batch in one transaction (bulk import); user_ids already present are
         skipped and counted as duplicates. All of the batch is committed, or none of it."""
-        result = BatchResult()
         if not faces:
-            return result
-        with self._lock(key):
-            written: list[int] = []
-            try:
-                with self._session() as session:
-                    repo = self._repo_or_create(session, key)
-                    names = [face.user_id for face in faces]
-                    taken = set(session.scalars(select(Face.user_id).where(Face.repo_id == repo.id, Face.user_id.in_(names))))
-                    fresh, seen = [], set()
-                    for face in faces:
-                        if face.user_id in taken or face.user_id in seen:
-                            result.duplicates += 1
-                            continue
-                        seen.add(face.user_id)
-                        fresh.append(face)
-                    if not fresh:
-                        return result
-                    rows = session.execute(
-                        insert(Face).returning(Face.id, sort_by_parameter_order=True),
-                        [
-                            {
-                                "repo_id": repo.id,
-                                "user_id": face.user_id,
-                                "embedding": _to_bytes(face.embedding),
-                                "timestamp": face.timestamp,
-                                "description": None if face.description is None else json.dumps(face.description, ensure_ascii=False),
-                                "has_image": face.image_jpeg is not None,
-                            }
-                            for face in fresh
-                        ],
-                    ).all()
-                    ids = np.array([row[0] for row in rows], dtype=np.int64)
-                    for face_id, face in zip(ids, fresh, strict=True):
-                        if face.image_jpeg is not None:
-                            self._images.put(int(face_id), face.image_jpeg)
-                            written.append(int(face_id))
-                    repo_id = repo.id
-            except IntegrityError as exc:
-                raise DuplicateUserId("a user_id of the batch was registered concurrently") from exc
-            except BaseException:
-                for face_id in written:
-                    self._images.delete(face_id)
-                raise
-            self._vectors.add(repo_id, ids, np.stack([face.embedding for face in fresh]))
-            result.enrolled = len(fresh)
-            return result
+            return BatchResult()
+        _, fresh = self._write(key, faces, skip_taken=True)
+        return BatchResult(enrolled=len(fresh), duplicates=len(faces) - len(fresh))
 
     def delete(self, key: RepoKey, user_id: str) -> None:
         """Delete ``user_id`` from the repository: row, image and vector."""
         with self._lock(key):
-            with self._session() as session:
+            with self._database.transaction() as session:
                 repo = self._repo(session, key)
                 if repo is None:
                     raise RepoNotFound(f"label {key.label}, repo_name {key.name!r}")
@@ -314,23 +285,20 @@ class FaceRepositories:
         condition = [Repo.tenant_id == tenant_id, Repo.label == label]
         if repo_name is not None:
             condition.append(Repo.name == repo_name)
-        try:
-            with self._database.engine.connect() as connection:
-                repos = {row[0]: row[1] for row in connection.execute(select(Repo.id, Repo.name).where(*condition))}
-                if not repos and repo_name is not None:
-                    raise RepoNotFound(f"label {label}, repo_name {repo_name!r}")
-                candidates: set[int] = set()
-                for query in queries:
-                    candidates.update(c.face_id for c in self._vectors.search(repos, query, k + _RERANK_EXTRA))
-                if not candidates:
-                    return []
-                rows = connection.execute(
-                    select(Face.id, Face.user_id, Face.repo_id, Face.embedding, Face.description, Face.timestamp, Face.has_image).where(
-                        Face.id.in_(candidates), Face.repo_id.in_(list(repos))
-                    )
-                ).all()
-        except SQLAlchemyError as exc:
-            raise InternalError("database error") from exc
+        with self._database.connect() as connection:
+            repos = {row[0]: row[1] for row in connection.execute(select(Repo.id, Repo.name).where(*condition))}
+            if not repos and repo_name is not None:
+                raise RepoNotFound(f"label {label}, repo_name {repo_name!r}")
+            candidates: set[int] = set()
+            for query in queries:
+                candidates.update(c.face_id for c in self._vectors.search(repos, query, k + _RERANK_EXTRA))
+            if not candidates:
+                return []
+            rows = connection.execute(
+                select(Face.id, Face.user_id, Face.repo_id, Face.embedding, Face.description, Face.timestamp, Face.has_image).where(
+                    Face.id.in_(candidates), Face.repo_id.in_(list(repos))
+                )
+            ).all()
         if not rows:
             return []
         scores = (_from_bytes([row.embedding for row in rows]) @ np.asarray(queries, np.float32).T).max(axis=1)
@@ -360,12 +328,11 @@ class FaceRepositories:
         return [stat.__dict__ for stat in self._vectors.stats()]
 
 
-
 def list_repos(database: Database, tenant_id: int | None = None) -> list[RepoInfo]:
     """Every repository (of one tenant, or all) with its face count, from the database alone
     (no vector index, no lock: works while a service runs). Cost: one grouped count."""
     query = (
-        select(Tenant.access_id, Repo.label, Repo.name, func.count(Face.id), Repo.created_at)
+        select(Repo.id, Tenant.access_id, Repo.label, Repo.name, func.count(Face.id), Repo.created_at)
         .select_from(Repo)
         .join(Tenant, Tenant.id == Repo.tenant_id)
         .outerjoin(Face, Face.repo_id == Repo.id)
@@ -374,9 +341,9 @@ def list_repos(database: Database, tenant_id: int | None = None) -> list[RepoInf
     )
     if tenant_id is not None:
         query = query.where(Repo.tenant_id == tenant_id)
-    try:
-        with database.engine.connect() as connection:
-            rows = connection.execute(query).all()
-    except SQLAlchemyError as exc:
-        raise InternalError("database error") from exc
-    return [RepoInfo(a, int(label), name, int(count), created.isoformat()) for a, label, name, count, created in rows]
+    with database.connect() as connection:
+        rows = connection.execute(query).all()
+    return [
+        RepoInfo(int(repo_id), access_id, int(label), name, int(count), created.isoformat())
+        for repo_id, access_id, label, name, count, created in rows
+    ]

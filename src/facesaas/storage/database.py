@@ -1,19 +1,23 @@
 """SQLAlchemy engine and session factories (SQLite by default, PostgreSQL in production).
 
 Engines are created by :func:`create_database` when the app or a CLI command starts, never
-at import time. SQLAlchemy errors are wrapped at this boundary by the callers.
+at import time. SQLAlchemy errors are wrapped at this boundary: :meth:`Database.connect` and
+:meth:`Database.transaction` turn them into InternalError (callers that must tell an integrity
+error apart, such as a duplicate key, catch it inside the block).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
-from facesaas.errors import ConfigurationError
+from facesaas.errors import ConfigurationError, InternalError
 
 __all__ = ["Base", "Database", "create_database"]
 
@@ -28,6 +32,26 @@ class Database:
 
     engine: Engine
     sessions: sessionmaker[Session]
+
+    @contextmanager
+    def connect(self) -> Iterator[Connection]:
+        """A Core connection for reads; database errors become InternalError, our own errors
+        raised inside the block pass through."""
+        try:
+            with self.engine.connect() as connection:
+                yield connection
+        except SQLAlchemyError as exc:
+            raise InternalError("database error") from exc
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """An ORM session in a transaction, committed when the block ends and rolled back if it
+        raises; database errors become InternalError."""
+        try:
+            with self.sessions.begin() as session:
+                yield session
+        except SQLAlchemyError as exc:
+            raise InternalError("database error") from exc
 
     def dispose(self) -> None:
         self.engine.dispose()
