@@ -72,7 +72,7 @@ def test_growing_past_the_flat_limit_switches_to_pq_refine_and_keeps_finding_tru
     for start in range(0, 3000, 1000):
         _add(store, table, 7, np.arange(start, start + 1000), vectors[start : start + 1000])
     (stat,) = store.stats()
-    assert (stat.kind, stat.count, stat.lists) == ("pq-refine", 3000, 2)
+    assert (stat.kind, stat.count, stat.partitions) == ("pq-refine", 3000, 2)
     assert stat.memory_bytes == 3000 * 104  # 32 B PQ code + 64 B 4-bit vector + 8 B id
     # A noisy copy of a stored face (cosine ~0.6 to it, ~0 to the rest) is found first.
     rng = np.random.default_rng(5)

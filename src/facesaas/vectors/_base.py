@@ -8,7 +8,7 @@ the ``faces`` table. The database is the source of truth; a backend is a cache o
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -39,14 +39,14 @@ class CollectionState:
 
 @dataclass(frozen=True)
 class CollectionStats:
-    """Size and kind of one collection's index; ``memory_bytes`` is the index's own estimate
-    of its resident size (codes, ids and centroids)."""
+    """Size and kind of one collection's index, in how many parallel ``partitions``;
+    ``memory_bytes`` is the index's own estimate of its resident size (codes and ids)."""
 
     collection: int
     count: int
     kind: str
     memory_bytes: int
-    lists: int
+    partitions: int
 
 
 class EmbeddingSource(Protocol):
@@ -81,5 +81,3 @@ class VectorStore(Protocol):
 
     def close(self) -> None: ...
 
-
-ProgressCallback = Callable[[int], None]

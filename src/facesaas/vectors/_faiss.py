@@ -147,9 +147,14 @@ class _Collection:
     def kind(self) -> str:
         return "flat" if _is_flat(self.partitions[0]) else "pq-refine"
 
+    @property
+    def entries(self) -> int:
+        """Vectors held, tombstoned ones included."""
+        return sum(int(part.ntotal) for part in self.partitions)
+
     def __len__(self) -> int:
         """Live faces (entries minus tombstones)."""
-        return sum(int(part.ntotal) for part in self.partitions) - len(self.tombstones)
+        return self.entries - len(self.tombstones)
 
     def ids(self) -> np.ndarray:
         """Every live id, int64, unsorted."""
@@ -171,11 +176,10 @@ class _Collection:
         self.dirty = True
 
     def memory_bytes(self) -> int:
-        entries = sum(int(part.ntotal) for part in self.partitions)
         if self.kind == "flat":
-            return entries * (DIMENSION * 4 + 8)
+            return self.entries * (DIMENSION * 4 + 8)
         # PQ code (32 B), 4-bit refine code (64 B), id (8 B); codebooks are a few KB.
-        return entries * (_PQ_SUBQUANTIZERS // 2 + DIMENSION * 4 // 8 + 8)
+        return self.entries * (_PQ_SUBQUANTIZERS // 2 + DIMENSION * 4 // 8 + 8)
 
 
 class FaissVectorStore:
@@ -256,8 +260,9 @@ class FaissVectorStore:
         log.info("collection %d repaired from the database: +%d -%d", collection, len(missing), len(extra))
         return len(missing), len(extra)
 
-    def _empty(self, count: int, sample: np.ndarray | None) -> _Collection:
-        if count <= self.flat_limit or sample is None:
+    def _empty(self, sample: np.ndarray | None) -> _Collection:
+        """A flat collection, or (given a training sample) empty trained pq-refine partitions."""
+        if sample is None:
             return _Collection([_flat_index()])
         return _Collection([_trained_partition(sample) for _ in range(self.partitions)])
 
@@ -270,19 +275,10 @@ class FaissVectorStore:
             chosen = np.sort(np.random.default_rng(7).choice(ids, min(TRAIN_SAMPLE, len(ids)), replace=False))
             sample = np.concatenate([vectors for _, vectors in source.embeddings(collection, chosen)])
         del ids
-        entry = self._empty(self.flat_limit + 1 if sample is not None else 0, sample)
+        entry = self._empty(sample)
         for chunk_ids, vectors in source.embeddings(collection):
             entry.add(_as_ids(chunk_ids), _as_vectors(vectors))
         return entry
-
-    def build(self, collection: int, chunks: Iterator[tuple[np.ndarray, np.ndarray]], sample: np.ndarray, expected: int) -> None:
-        """Bulk-build ``collection`` from streamed ``(ids, vectors)`` chunks, training on
-        ``sample`` (bulk imports and the scale benchmark); replaces what was there."""
-        entry = self._empty(expected, sample)
-        for ids, vectors in chunks:
-            entry.add(_as_ids(ids), _as_vectors(vectors))
-        with self._lock:
-            self._collections[collection] = entry
 
     # --- writes ----------------------------------------------------------------------------
 
@@ -323,14 +319,15 @@ class FaissVectorStore:
         return removed
 
     def remove(self, collection: int, ids: np.ndarray) -> int:
-        """Remove faces by id; returns how many were present. Cost O(collection size)."""
+        """Remove faces by id; returns how many were removed. Cost: O(collection size) for flat
+        (vectors shift), a set insertion for pq-refine, plus a rebuild from the database when
+        tombstones pass ``TOMBSTONE_FRACTION``."""
         entry = self._entry(collection)
         if entry is None:
             return 0
         with entry.lock.write():
             removed = self._remove_locked(entry, _as_ids(ids))
-            entries = sum(int(part.ntotal) for part in entry.partitions)
-            if entry.tombstones and len(entry.tombstones) > TOMBSTONE_FRACTION * entries and self._source is not None:
+            if entry.tombstones and len(entry.tombstones) > TOMBSTONE_FRACTION * entry.entries and self._source is not None:
                 self._rebuild_locked(collection, entry)
             return removed
 
@@ -346,7 +343,8 @@ class FaissVectorStore:
 
     def search(self, collections: Iterable[int], query: np.ndarray, k: int) -> list[Candidate]:
         """Top ``k`` by (approximate) cosine across ``collections``, best first. Cost: ~1 ms
-        for a flat collection of 50 k, ~0.5 ns a face per partition for pq-refine."""
+        for a flat collection of 50 k; for pq-refine ~1 ns a face, bound by memory bandwidth
+        (~10 ms at 10 M on 2 cores, docs/scale.md)."""
         vector = _as_vectors(query.reshape(1, -1))
         found: list[Candidate] = []
         for collection in collections:
@@ -408,13 +406,6 @@ class FaissVectorStore:
                 entry.dirty = False
                 written += 1
         return written
-
-    def drop(self, collection: int) -> None:
-        """Forget ``collection`` and its snapshot."""
-        with self._lock:
-            self._collections.pop(collection, None)
-        for path in self._files(collection):
-            path.unlink(missing_ok=True)
 
     def close(self) -> None:
         self.save()
