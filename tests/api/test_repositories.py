@@ -121,6 +121,7 @@ def test_upload_that_forgot_its_image_is_an_error_not_a_delete(enrolled: Client,
         ({"user_id": "a", "repo_name": "r", "label": 1, "description": "not an object"}, -2003),
         ({"user_id": "a", "repo_name": "r", "label": 1, "description": {"x": "y" * 5000}}, -2003),
         ({"user_id": "a", "repo_name": "r", "label": 1, "timestamp": -1}, -2003),
+        ({"user_id": "a", "repo_name": "r", "label": 1, "timestamp": 2**63}, -2003),  # beyond a 64-bit column
         ({"user_id": "a", "repo_name": "r", "label": 1, "image_content": "!!notbase64!!"}, -2005),
         ({"user_id": "a", "repo_name": "r", "label": 1, "feature_content": "QUJD"}, -2010),
     ],
@@ -253,3 +254,15 @@ def test_repository_images_may_be_3_mb_where_1to1_allows_1_mb(client: Client, ce
     padded = big + b"\0" * (3 * 1024 * 1024 + 1 - len(big))  # still a JPEG, now over 3 MB
     error = _error(lambda: client.register_in_repo("r", "big2", image=padded))
     assert (error.rtn, error.http_status) == (-2006, 413)
+
+
+def test_nan_is_not_json_so_it_can_never_be_stored(client: Client, astronaut_jpeg: bytes) -> None:
+    feature = client.feature_extraction(astronaut_jpeg)["feature"]
+    for constant in ("NaN", "Infinity", "-Infinity"):
+        body = (
+            '{"mode":2,"user_info":{"user_id":"a","repo_name":"r","label":1,'
+            f'"feature_content":"{feature}","description":{{"x":{constant}}}}}}}'
+        ).encode()
+        response = client.post_raw(REGISTER_PATH, body)
+        assert (response.status_code, response.json()["rtn"]) == (400, -2001), constant
+    assert client.retrieval_in_repo(label=1, feature=feature)["repo_result"] == []

@@ -44,6 +44,12 @@ async def _read_body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
+def _reject_constant(name: str) -> None:
+    """NaN and ±Infinity are not JSON (RFC 8259); Python's parser accepts them, and a stored
+    ``description`` holding one could never be sent back."""
+    raise ValueError(f"{name} is not valid JSON")
+
+
 async def signed_json(request: Request, context: Ctx) -> SignedJson:
     """Read the body (bounded), verify the signature over its exact bytes, then parse JSON.
 
@@ -58,8 +64,8 @@ async def signed_json(request: Request, context: Ctx) -> SignedJson:
         body,
     )
     try:
-        parsed = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        parsed = json.loads(body.decode("utf-8"), parse_constant=_reject_constant)
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:  # JSONDecodeError is a ValueError
         raise InvalidJson() from exc
     if not isinstance(parsed, dict):
         raise InvalidJson("top level must be an object")

@@ -37,7 +37,7 @@ class RegisterUserInfo(_Strict):
     user_id: str = Field(description=f"人像标识 ID: {_NAME_RULES}; unique in its repository (409 if taken).")
     repo_name: str = Field(description=f"库的名称 (用户自定义): {_NAME_RULES}. Created by its first register.")
     label: int = Field(description="库类型: 1 黑名单库, 2 用户库, 3 人像库. Repositories of different labels are separate.")
-    timestamp: int | None = Field(None, description="人像产生的时间戳, milliseconds since the epoch, >= 0.")
+    timestamp: int | None = Field(None, description="人像产生的时间戳, milliseconds since the epoch, 0 to 2^63 - 1.")
     description: dict[str, Any] | None = Field(None, description="描述此照片的信息: any JSON object, at most 4,096 bytes serialised.")
     image_content: str | None = Field(None, description="登记照 (JPEG/PNG) 的 Base64, decoded at most 3 MB; mode 1.")
     feature_content: str | None = Field(None, description="登记照特征 (a feature string of CS201.1 holding one face); mode 2.")

@@ -23,9 +23,11 @@ from facesaas.recognition.service import ImageLimits, parse_request
 from facesaas.repositories.schemas import LABELS, REGISTER_IMAGE_TYPES, RegisterRequest, RetrievalRequest
 from facesaas.repositories.store import FaceRepositories, NewFace, RepoKey
 
-__all__ = ["register_or_delete", "retrieve", "check_name", "face_crop", "registration_face", "MAX_DESCRIPTION_BYTES", "MAX_TOPK"]
+__all__ = ["register_or_delete", "retrieve", "check_name", "face_crop", "registration_face", "MAX_DESCRIPTION_BYTES", "MAX_TIMESTAMP", "MAX_TOPK"]
 
 MAX_DESCRIPTION_BYTES = 4096
+MAX_TIMESTAMP = 2**63 - 1
+"""The largest timestamp a 64-bit database column holds (a bigger int would fail to store)."""
 MAX_TOPK = 10
 _CROP_MARGIN = 0.4
 _CROP_MAX_SIDE = 256
@@ -81,8 +83,8 @@ def _register_face(engine: FaceEngine, request: RegisterRequest, mode: int, limi
     info = request.user_info
     if request.options.image_type not in REGISTER_IMAGE_TYPES:
         raise InvalidParameter(f"options.image_type must be one of {sorted(REGISTER_IMAGE_TYPES)}")
-    if info.timestamp is not None and info.timestamp < 0:
-        raise InvalidParameter("user_info.timestamp must be >= 0 (milliseconds since the epoch)")
+    if info.timestamp is not None and not 0 <= info.timestamp <= MAX_TIMESTAMP:
+        raise InvalidParameter(f"user_info.timestamp must be 0–{MAX_TIMESTAMP} (milliseconds since the epoch)")
     if info.description is not None:
         size = len(json.dumps(info.description, ensure_ascii=False).encode("utf-8"))
         if size > MAX_DESCRIPTION_BYTES:
