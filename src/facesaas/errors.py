@@ -38,6 +38,7 @@ __all__ = [
     "InvalidFeature",
     "FeatureModelMismatch",
     "NotSupportedYet",
+    "DocumentNeedsImage",
     "NoFaceDetected",
     "TooManyFaces",
     "RepoNotFound",
@@ -223,8 +224,17 @@ class NotSupportedYet(InvalidInput):
     message = "option not supported yet"
     cause = (
         "The request uses a capability of the manual that this release does not implement "
-        "yet (watermark types 5/7/9/101, remove_watermark, idcard_ocr, image packages, "
+        "yet (watermark types 5/7/9/101, remove_watermark, image packages, "
         "query_image_additional_info); the detail names it. It is never silently ignored."
+    )
+
+
+class DocumentNeedsImage(InvalidInput):
+    rtn = -2013
+    message = "documents are read from images: send mode 1 with user_info.image_content"
+    cause = (
+        "105.1/105.2/105.3 with mode 2 (feature_content). The manual lists the mode, but a face "
+        "feature holds no printed text, so there is nothing to read or judge; the request is refused."
     )
 
 
@@ -330,6 +340,7 @@ ERROR_CLASSES: tuple[type[FaceSaaSError], ...] = (
     InvalidFeature,
     FeatureModelMismatch,
     NotSupportedYet,
+    DocumentNeedsImage,
     NoFaceDetected,
     TooManyFaces,
     RepoNotFound,

@@ -114,9 +114,7 @@ def test_watermark_types_are_not_supported_yet(client: Client, celeba: Path, ima
     assert info.value.rtn == -2012 and str(image_type) in info.value.message
 
 
-@pytest.mark.parametrize(
-    "option", [{"remove_watermark": True}, {"idcard_ocr": True}, {"idcard_ocr": True, "idcard_ocr_mode": 3}]
-)
+@pytest.mark.parametrize("option", [{"remove_watermark": True}])
 def test_later_options_answer_not_supported_yet(client: Client, celeba: Path, option: dict) -> None:
     with pytest.raises(ApiError) as info:
         client.feature_extraction((celeba / CELEBA_A).read_bytes(), image_type=2, **option)

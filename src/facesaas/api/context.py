@@ -11,6 +11,7 @@ import anyio.to_thread
 from facesaas.auth.keys import ServerKeys, load_keys
 from facesaas.auth.replay import MemoryReplayStore, ReplayStore
 from facesaas.auth.verifier import RequestAuthenticator
+from facesaas.documents.ocr import OcrEngine, get_ocr
 from facesaas.errors import Overloaded
 from facesaas.face.calibration import Calibration, load_calibration
 from facesaas.face.engine import FaceEngine, get_engine
@@ -62,6 +63,11 @@ class AppContext:
     limits_1to1: ImageLimits
     limits_repo: ImageLimits
     repositories: OpenRepositories
+
+    def ocr(self) -> OcrEngine:
+        """The OCR engine, loaded on the first document request (~1 s once per process), so a
+        service that never reads documents never pays for it."""
+        return get_ocr(self.settings.inference_threads)
 
     def close(self) -> None:
         try:

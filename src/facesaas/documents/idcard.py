@@ -13,12 +13,15 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from facesaas.documents.layout import Box, Row, group_rows
 from facesaas.documents.ocr import TextLine
 
-__all__ = ["IdCardFront", "IdCardBack", "parse_front", "parse_back", "group_rows", "NATIONS", "LONG_TERM"]
+__all__ = ["IdCardFront", "IdCardBack", "parse_front", "parse_back", "NATIONS", "LONG_TERM", "UNKNOWN"]
 
+FRONT_FIELDS = ("name", "gender", "nation", "birthday", "address", "citizen_id")
+BACK_FIELDS = ("agency", "valid_date_begin", "valid_date_end")
 UNKNOWN = "?"
 LONG_TERM = "长期"
 
@@ -31,8 +34,6 @@ NATIONS = (
 
 _CITIZEN_ID = re.compile(r"\d{17}[\dXx]")
 _DATE = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日")
-_NOISE = re.compile(r"[\s_\-—:：.,，。'\"`|]")
-_SPACES = re.compile(r"[\s_|]")
 
 
 @dataclass(frozen=True)
@@ -45,26 +46,13 @@ class IdCardFront:
     birthday: str
     address: str
     citizen_id: str
+    boxes: dict[str, Box] = field(default_factory=dict, compare=False, repr=False)
+    """Where each read field is printed (pixels of the upright image the lines came from)."""
+    score: float = field(default=1.0, compare=False)
+    """The lowest recognition score among the rows the fields came from (0–1)."""
 
     def as_dict(self) -> dict[str, str]:
-        return dict(self.__dict__)
-
-
-def group_rows(lines: list[TextLine], *, keep_punctuation: bool = False) -> list[str]:
-    """Join lines whose vertical centres lie within 60 % of a line height into rows (left to
-    right), top to bottom; spaces and (unless ``keep_punctuation``) punctuation removed."""
-    noise = _SPACES if keep_punctuation else _NOISE
-    rows: list[list[TextLine]] = []
-    for line in sorted(lines, key=lambda item: (item.top + item.bottom) / 2):
-        centre = (line.top + line.bottom) / 2
-        if rows:
-            last = rows[-1]
-            last_centre = sum((item.top + item.bottom) / 2 for item in last) / len(last)
-            if abs(centre - last_centre) < 0.6 * max(line.height, last[0].height):
-                last.append(line)
-                continue
-        rows.append([line])
-    return [noise.sub("", "".join(item.text for item in sorted(row, key=lambda item: item.left))) for row in rows]
+        return {key: getattr(self, key) for key in FRONT_FIELDS}
 
 
 def _strip_label(text: str, labels: tuple[str, ...]) -> str:
@@ -104,32 +92,59 @@ def parse_front(lines: list[TextLine], today: dt.date | None = None) -> IdCardFr
     ``today`` (default: the current date) bounds a plausible birthday."""
     today = today or dt.date.today()
     rows = group_rows(lines)
-    id_row = max((i for i, row in enumerate(rows) if _CITIZEN_ID.search(row)), default=None)
-    citizen_id = _CITIZEN_ID.findall(rows[id_row])[-1].upper() if id_row is not None else UNKNOWN
-    birth_row = next((i for i, row in enumerate(rows) if _DATE.search(row)), None)
-    birthday = _date(rows[birth_row], today) if birth_row is not None else UNKNOWN
+    texts = [row.text for row in rows]
+    used: dict[str, list[Row]] = {}
+    id_row = max((i for i, text in enumerate(texts) if _CITIZEN_ID.search(text)), default=None)
+    citizen_id = UNKNOWN
+    if id_row is not None:
+        citizen_id = _CITIZEN_ID.findall(texts[id_row])[-1].upper()
+        used["citizen_id"] = [rows[id_row]]
+    birth_row = next((i for i, text in enumerate(texts) if _DATE.search(text)), None)
+    birthday = UNKNOWN
+    if birth_row is not None:
+        birthday = _date(texts[birth_row], today)
+        used["birthday"] = [rows[birth_row]]
     limit = birth_row if birth_row is not None else (id_row if id_row is not None else len(rows))
-    gender_row = next((i for i in range(limit) if re.search(r"[男女]", rows[i])), None)
+    gender_row = next((i for i in range(limit) if re.search(r"[男女]", texts[i])), None)
     gender, nation, name = UNKNOWN, UNKNOWN, UNKNOWN
     if gender_row is not None:
-        text = rows[gender_row]
+        text = texts[gender_row]
         gender = re.search(r"[男女]", text)[0]  # type: ignore[index]
         nation = _nation(text)
-        above = [_strip_label(rows[i], ("姓名", "名")) for i in range(gender_row)]
-        candidates = [row for row in above if row]
-        name = candidates[-1] if candidates else UNKNOWN
+        used["gender"] = used["nation"] = [rows[gender_row]]
+        above = [(i, _strip_label(texts[i], ("姓名", "名"))) for i in range(gender_row)]
+        candidates = [(i, text) for i, text in above if text]
+        if candidates:
+            name = candidates[-1][1]
+            used["name"] = [rows[candidates[-1][0]]]
     address = UNKNOWN
     if birth_row is not None:
         end = id_row if id_row is not None else len(rows)
-        parts = [rows[i] for i in range(birth_row + 1, end)]
+        parts = [texts[i] for i in range(birth_row + 1, end)]
         if parts:
             parts[0] = _strip_label(parts[0], ("住址", "住", "址"))
-            joined = "".join(parts)
-            address = joined or UNKNOWN
-    return IdCardFront(name=name, gender=gender, nation=nation, birthday=birthday, address=address, citizen_id=citizen_id)
+            address = "".join(parts) or UNKNOWN
+            used["address"] = rows[birth_row + 1 : end]
+    boxes = {key: _union(value) for key, value in used.items() if value}
+    scores = [row.score for value in used.values() for row in value]
+    return IdCardFront(
+        name=name, gender=gender, nation=nation, birthday=birthday, address=address, citizen_id=citizen_id,
+        boxes=boxes, score=min(scores, default=0.0),
+    )  # fmt: skip
 
 
-_VALIDITY = re.compile(r"(\d{4})[.\-/](\d{1,2})[.\-/](\d{1,2})[-—~至]+(?:(\d{4})[.\-/](\d{1,2})[.\-/](\d{1,2})|(长期))")
+def _union(rows: list[Row]) -> Box:
+    boxes = [row.box for row in rows]
+    return (min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes), max(b[3] for b in boxes))
+
+
+_SEPARATED_DATE = re.compile(r"(\d{4})[.\-/](\d{1,2})[.\-/](\d{1,2})")
+_VALIDITY = re.compile(r"(\d{4})(\d{2})(\d{2})[-—~至]*(?:(\d{4})(\d{2})(\d{2})|(长期))")
+
+
+def _compact_dates(text: str) -> str:
+    """``2015.6.1`` → ``20150601`` so separated and unseparated (misread dots) dates match alike."""
+    return _SEPARATED_DATE.sub(lambda m: f"{m[1]}{int(m[2]):02d}{int(m[3]):02d}", text.replace(" ", ""))
 
 
 @dataclass(frozen=True)
@@ -139,9 +154,13 @@ class IdCardBack:
     agency: str
     valid_date_begin: str
     valid_date_end: str
+    boxes: dict[str, Box] = field(default_factory=dict, compare=False, repr=False)
+    score: float = field(default=1.0, compare=False)
+    validity_text: str = field(default="", compare=False)
+    """The validity period as printed (for authenticity rules that "?" would hide)."""
 
     def as_dict(self) -> dict[str, str]:
-        return dict(self.__dict__)
+        return {key: getattr(self, key) for key in BACK_FIELDS}
 
 
 def _ymd(year: str, month: str, day: str) -> dt.date | None:
@@ -169,11 +188,20 @@ def parse_back(lines: list[TextLine]) -> IdCardBack:
     not after the beginning, is "?"; whether the period's length is legal is an authenticity
     question, not a reading one."""
     rows = group_rows(lines, keep_punctuation=True)  # the dates' separators matter here
-    labelled = next((row.split("机关", 1)[1] for row in rows if "机关" in row), None)
-    agency = _agency(labelled if labelled is not None else next((row for row in rows if _AGENCY_END.search(row)), ""))
+    used: dict[str, list[Row]] = {}
+    agency_row = next((row for row in rows if "机关" in row.text), None)
+    if agency_row is None:
+        agency_row = next((row for row in rows if _AGENCY_END.search(row.text)), None)
+    agency = UNKNOWN
+    if agency_row is not None:
+        text = agency_row.text.split("机关", 1)[1] if "机关" in agency_row.text else agency_row.text
+        agency = _agency(text)
+        used["agency"] = [agency_row]
     begin, end = UNKNOWN, UNKNOWN
-    match = next((m for m in (_VALIDITY.search(row) for row in rows) if m), None)
-    if match:
+    found = next(((row, m) for row in rows if (m := _VALIDITY.search(_compact_dates(row.text)))), None)
+    if found:
+        row, match = found
+        used["valid_date_begin"] = used["valid_date_end"] = [row]
         start = _ymd(match[1], match[2], match[3])
         begin = start.strftime("%Y%m%d") if start else UNKNOWN
         if match[7]:
@@ -181,4 +209,9 @@ def parse_back(lines: list[TextLine]) -> IdCardBack:
         else:
             finish = _ymd(match[4], match[5], match[6])
             end = finish.strftime("%Y%m%d") if finish and (start is None or finish > start) else UNKNOWN
-    return IdCardBack(agency=agency, valid_date_begin=begin, valid_date_end=end)
+    boxes = {key: _union(value) for key, value in used.items()}
+    scores = [row.score for value in used.values() for row in value]
+    return IdCardBack(
+        agency=agency, valid_date_begin=begin, valid_date_end=end, boxes=boxes, score=min(scores, default=0.0),
+        validity_text=found[1][0] if found else "",
+    )

@@ -16,6 +16,9 @@ from facesaas.errors import InternalError
 
 __all__ = ["TextLine", "OcrEngine", "get_ocr"]
 
+_MIN_SCORE = 0.5
+"""Lines recognised with a lower score are dropped (rapidocr's own default text_score)."""
+
 
 @dataclass(frozen=True)
 class TextLine:
@@ -25,6 +28,8 @@ class TextLine:
     text: str
     score: float
     box: np.ndarray
+    flipped: bool = False
+    """True when the angle classifier found the line upside down in the image (read rotated)."""
 
     @property
     def left(self) -> float:
@@ -39,8 +44,27 @@ class TextLine:
         return float(self.box[:, 1].max())
 
     @property
+    def right(self) -> float:
+        return float(self.box[:, 0].max())
+
+    @property
     def height(self) -> float:
         return self.bottom - self.top
+
+    @property
+    def width(self) -> float:
+        return self.right - self.left
+
+    @property
+    def centre(self) -> tuple[float, float]:
+        return float(self.box[:, 0].mean()), float(self.box[:, 1].mean())
+
+    @property
+    def vertical(self) -> bool:
+        """The box is a column: a line of text running up or down the image."""
+        along = float(np.linalg.norm(self.box[1] - self.box[0]))
+        across = float(np.linalg.norm(self.box[3] - self.box[0]))
+        return across > 1.5 * along
 
 
 class OcrEngine:
@@ -61,16 +85,25 @@ class OcrEngine:
             raise InternalError("OCR models could not be loaded") from exc
 
     def read(self, bgr: np.ndarray) -> list[TextLine]:
-        """The text lines of a BGR uint8 image, top to bottom."""
+        """The text lines of a BGR uint8 image, top to bottom, each with the angle classifier's
+        verdict (``flipped``) so callers can tell an upside-down page. Runs rapidocr's steps
+        (pinned 3.10.0) rather than its one-call API, which drops the classifier's labels."""
+        from rapidocr.utils.process_img import map_boxes_to_original
+
+        ocr = self._ocr
         try:
-            result = self._ocr(bgr)
+            img, op_record = ocr.preprocess_img(bgr)
+            det, cls, rec, _ = ocr.run_ocr_steps(img, op_record)
+            if det.boxes is None or rec.txts is None:
+                return []
+            boxes = map_boxes_to_original(det.boxes, op_record, bgr.shape[0], bgr.shape[1])
         except Exception as exc:  # onnxruntime / OpenCV failures inside the pipeline
             raise InternalError("OCR failed") from exc
-        if result.txts is None:
-            return []
+        labels = [label for label, _ in cls.cls_res] if cls.cls_res else ["0"] * len(boxes)
         lines = [
-            TextLine(str(text), float(score), np.asarray(box, dtype=np.float32))
-            for text, score, box in zip(result.txts, result.scores, result.boxes, strict=True)
+            TextLine(str(text), float(score), np.asarray(box, dtype=np.float32), flipped="180" in label)
+            for text, score, box, label in zip(rec.txts, rec.scores, boxes, labels, strict=True)
+            if str(text).strip() and score >= _MIN_SCORE
         ]
         return sorted(lines, key=lambda line: (line.top, line.left))
 

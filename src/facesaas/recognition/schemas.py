@@ -48,8 +48,8 @@ class ExtractionRequest(_Strict):
     flip_image: bool = Field(False, description="是否开启镜像: also return flip_feature of the mirrored face(s).")
     max_faces_allowed: int = Field(1, description="最多抽取人脸特征数, 1 or 2: the largest faces are kept.")
     remove_watermark: bool = Field(False, description="是否返回去水印照片 (watermark types only; not supported yet).")
-    idcard_ocr: bool = Field(False, description="开启身份证识别 (image_type=2 only; not supported yet).")
-    idcard_ocr_mode: int = Field(1, description="1 正面, 2 背面, 3 auto (with idcard_ocr; not supported yet).")
+    idcard_ocr: bool = Field(False, description="开启身份证识别 (image_type=2 only): also return idcard_type and idcard_ocr_result; a side without a face gives face_num 0 and feature \"\".")
+    idcard_ocr_mode: int = Field(1, description="1 正面, 2 背面, 3 auto 自动区分正面背面 (with idcard_ocr).")
 
 
 class ExtractionResponse(BaseModel):
@@ -60,6 +60,8 @@ class ExtractionResponse(BaseModel):
     flip_feature: str | None = Field(None, description="特征向量 of the mirrored image; only when flip_image is true.")
     face_num: int = Field(description="图像识别得到的人脸个数 (all faces found, not only those extracted).")
     image_type: int = Field(description="图像的类型 (the input type; watermark refinement comes with watermark support).")
+    idcard_type: int | None = Field(None, description="识别出的身份证图片类型 (with idcard_ocr): 1 正面, 2 背面, 3 双面, -1 无效.")
+    idcard_ocr_result: dict[str, str] | None = Field(None, description="身份证信息 (with idcard_ocr): the fields of the side(s) idcard_ocr_mode asks for, as in 105.1.")
 
 
 class VerificationRequest(_Strict):

@@ -8,14 +8,21 @@ worker thread.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from pydantic import BaseModel, ValidationError
 
-from facesaas.errors import InvalidParameter, MissingParameter, NoFaceDetected, NotSupportedYet, TooManyFaces
+from facesaas.errors import (
+    InternalError,
+    InvalidParameter,
+    MissingParameter,
+    NoFaceDetected,
+    NotSupportedYet,
+    TooManyFaces,
+)
 from facesaas.face.calibration import TRUE_NEGATIVE_RATES, Calibration
 from facesaas.face.engine import Face, FaceEngine
 from facesaas.face.feature import decode_feature, encode_feature
@@ -28,6 +35,9 @@ from facesaas.recognition.schemas import (
     ExtractionRequest,
     VerificationRequest,
 )
+
+if TYPE_CHECKING:
+    from facesaas.documents.ocr import OcrEngine
 
 __all__ = ["ImageLimits", "parse_request", "extract_features", "verify_pair", "reject_unsupported"]
 
@@ -79,29 +89,47 @@ def _load_image(content: str, field: str, limits: ImageLimits) -> np.ndarray:
     return decode_image(decode_base64(content, field), field=field, max_bytes=limits.max_bytes, max_pixels=limits.max_pixels)
 
 
-def extract_features(engine: FaceEngine, request: ExtractionRequest, limits: ImageLimits) -> dict[str, Any]:
-    """CS201.1: the feature of the ``max_faces_allowed`` largest faces, and the face count."""
+def extract_features(
+    engine: FaceEngine,
+    request: ExtractionRequest,
+    limits: ImageLimits,
+    ocr: Callable[[], OcrEngine] | None = None,
+) -> dict[str, Any]:
+    """CS201.1: the feature of the ``max_faces_allowed`` largest faces, and the face count.
+    With ``idcard_ocr`` (image_type 2 only) also the ID card's fields, read by the engine
+    ``ocr`` returns; a card side without a face (the back) then gives face_num 0 and an empty
+    feature instead of -3001, since its text was asked for too."""
     _require_choice(request.image_type, EXTRACTION_IMAGE_TYPES, "image_type")
     _require_choice(request.max_faces_allowed, frozenset({1, 2}), "max_faces_allowed")
     _require_choice(request.idcard_ocr_mode, frozenset({1, 2, 3}), "idcard_ocr_mode")
     _reject_watermark(request.image_type, "image_type")
     if request.remove_watermark:
         raise NotSupportedYet("remove_watermark (watermarked ID photos come in a later release)")
-    if request.idcard_ocr:
-        raise NotSupportedYet("idcard_ocr (ID-card OCR comes in a later release)")
+    if request.idcard_ocr and request.image_type != 2:
+        raise InvalidParameter("idcard_ocr applies to image_type 2 (证件照翻拍) only")
     bgr = _load_image(request.image_content, "image_content", limits)
     analysis = engine.analyze(
         bgr, max_faces=request.max_faces_allowed, auto_rotate=request.auto_rotate, flip=request.flip_image
     )
-    if not analysis.faces:
+    if not analysis.faces and not request.idcard_ocr:
         raise NoFaceDetected("image_content")
     result: dict[str, Any] = {
-        "feature": encode_feature(np.stack([f.embedding for f in analysis.faces])),
+        "feature": encode_feature(np.stack([f.embedding for f in analysis.faces])) if analysis.faces else "",
         "face_num": analysis.face_num,
         "image_type": request.image_type,
     }
-    if request.flip_image:
+    if request.flip_image and analysis.faces:
         result["flip_feature"] = encode_feature(np.stack([f.flip_embedding for f in analysis.faces]))
+    if request.idcard_ocr:
+        from facesaas.documents.reader import read_id_card, read_page
+        from facesaas.documents.service import idcard_ocr_result
+
+        if ocr is None:
+            raise InternalError("idcard_ocr needs the OCR engine")
+        page = read_page(ocr(), bgr, auto_rotate=request.auto_rotate)
+        reading = idcard_ocr_result(read_id_card(page.lines), request.idcard_ocr_mode)
+        result["idcard_type"] = reading.pop("idcard_type")
+        result["idcard_ocr_result"] = reading
     return result
 
 

@@ -20,12 +20,25 @@ import httpx
 
 from facesaas.auth.signature import build_content, load_public_key, sign
 
-__all__ = ["Client", "ApiError", "EXTRACTION_PATH", "VERIFICATION_PATH", "REGISTER_PATH", "RETRIEVAL_PATH"]
+__all__ = [
+    "Client",
+    "ApiError",
+    "EXTRACTION_PATH",
+    "VERIFICATION_PATH",
+    "REGISTER_PATH",
+    "RETRIEVAL_PATH",
+    "OCR_PATH",
+    "DISTINGUISH_PATH",
+    "CLASSIFICATION_PATH",
+]
 
 EXTRACTION_PATH = "/face/v1/algorithm/recognition/feature_extraction"
 REGISTER_PATH = "/face/basic/register_in_repo"
 RETRIEVAL_PATH = "/face/basic/retrieval_in_repo"
 VERIFICATION_PATH = "/face/v1/algorithm/recognition/face_pair_verification"
+OCR_PATH = "/face/basic/ocr"
+DISTINGUISH_PATH = "/face/basic/distinguish"
+CLASSIFICATION_PATH = "/face/basic/license_classification"
 
 
 class ApiError(Exception):
@@ -175,3 +188,18 @@ class Client:
             info["feature_content"] = feature
         mode = 2 if feature is not None and image is None else 1
         return self.call(RETRIEVAL_PATH, {"mode": mode, "user_info": info, "options": {"image_type": 301, **options}})
+
+    def ocr(self, image: bytes, *, ocr_type: int = 1, **options: Any) -> dict[str, Any]:
+        """105.1: read an ID card (``ocr_type`` 1; ``ocr_mode`` 1 front, 2 back, 3 auto, 4 both),
+        a driving licence (2) or a vehicle licence (3). ``options``: ocr_mode, auto_rotate."""
+        return self.call(OCR_PATH, {"mode": 1, "user_info": {"image_content": _b64(image)}, "options": {"ocr_type": ocr_type, **options}})
+
+    def distinguish(self, image: bytes, *, distinguish_type: int = 1, **options: Any) -> dict[str, Any]:
+        """105.2: judge an ID card (``distinguish_type`` 1) or driving licence (2). ``options``: auto_rotate."""
+        payload = {"mode": 1, "user_info": {"image_content": _b64(image)}, "options": {"distinguish_type": distinguish_type, **options}}
+        return self.call(DISTINGUISH_PATH, payload)
+
+    def license_classification(self, image: bytes, **options: Any) -> dict[str, Any]:
+        """105.3: 1 ID front, 2 back, 3 both, -1 not an ID card (``classification_result.result``)."""
+        payload = {"mode": 1, "user_info": {"image_content": _b64(image)}, "options": {"license_type": 1, **options}}
+        return self.call(CLASSIFICATION_PATH, payload)

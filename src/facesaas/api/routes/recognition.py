@@ -36,7 +36,7 @@ async def feature_extraction(request: Request, context: Ctx, signed: SignedBody)
     """Detect faces and return the feature string of the largest ones (manual 9.2 CS201.1)."""
     service.reject_unsupported(signed.body)
     parsed = service.parse_request(ExtractionRequest, signed.body)
-    result = await context.gate.run(service.extract_features, context.engine, parsed, context.limits_1to1)
+    result = await context.gate.run(service.extract_features, context.engine, parsed, context.limits_1to1, context.ocr)
     return ok(request, result)
 
 

@@ -1,0 +1,47 @@
+"""105.1 OCR, 105.2 distinguish and 105.3 classification of ID documents (manual 9.4)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from facesaas.api.deps import Ctx, SignedBody
+from facesaas.api.openapi import signed_operation
+from facesaas.api.routes.recognition import ok
+from facesaas.documents import service
+from facesaas.documents.schemas import ClassificationRequest, DistinguishRequest, DocumentResponse, OcrRequest
+
+# The OCR engine is fetched inside the worker thread: its first load (~1 s) must not block the
+# event loop.
+router = APIRouter(prefix="/face/basic", tags=["OCR 识别 (manual 9.4)"])
+
+
+@router.post("/ocr", summary="105.1 OCR 通用接口", response_model=DocumentResponse, **signed_operation(OcrRequest))
+async def ocr(request: Request, context: Ctx, signed: SignedBody) -> JSONResponse:
+    """Read the fields of an ID card (either side or both), a driving licence or a vehicle licence."""
+    result = await context.gate.run(lambda: service.ocr_document(context.ocr(), signed.body, context.limits_repo))
+    return ok(request, result)
+
+
+@router.post(
+    "/distinguish",
+    summary="105.2 证件鉴别通用接口",
+    response_model=DocumentResponse,
+    **signed_operation(DistinguishRequest),
+)
+async def distinguish(request: Request, context: Ctx, signed: SignedBody) -> JSONResponse:
+    """Judge whether an ID card or driving licence is genuine, with the checks that decided."""
+    result = await context.gate.run(lambda: service.distinguish_document(context.ocr(), signed.body, context.limits_repo))
+    return ok(request, result)
+
+
+@router.post(
+    "/license_classification",
+    summary="105.3 证件分类通用接口",
+    response_model=DocumentResponse,
+    **signed_operation(ClassificationRequest),
+)
+async def license_classification(request: Request, context: Ctx, signed: SignedBody) -> JSONResponse:
+    """Say whether the photo shows an ID card's front (1), back (2), both (3) or none (-1)."""
+    result = await context.gate.run(lambda: service.classify_document(context.ocr(), signed.body, context.limits_repo))
+    return ok(request, result)

@@ -1,0 +1,270 @@
+"""Authenticity of an ID card or driving licence (105.2 证件鉴别), by rules a clerk can check.
+
+Each rule is a :class:`Check` with a stable ``code``, the field it concerns, where that field
+is printed, and a message (Chinese, then English). The verdict follows the manual:
+``result`` 1 genuine, 0 forged (a forgery rule failed), -1 cannot judge (the fields the rules
+need are unreadable), -2 not this kind of document. Rules:
+
+- the citizen-ID number: format, ISO 7064 check digit, province code, a real birthday;
+- agreement of the number with the printed birthday and gender;
+- the validity period: begins no later than today; ID cards run 5/10/20 years or 长期 (and,
+  with both sides, the length the holder's age at issue demands); driving licences 6 or 10
+  years or 长期, beginning no earlier than the first issue;
+- layout: the front's fields in the printed order and near the template's relative heights;
+- capture and editing signs from :mod:`facesaas.documents.forensics` (photocopy, screen
+  recapture, a pasted field).
+
+An expired card is reported as a ``notice`` check: it is genuine, just no longer valid.
+Pure functions over a :class:`~facesaas.documents.reader.Page`; cost is dominated by the
+forensics (tens of ms), the OCR having been done.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+from facesaas.documents.citizen_id import validate_citizen_id
+from facesaas.documents.idcard import LONG_TERM, UNKNOWN, IdCardBack, IdCardFront
+from facesaas.documents.layout import Box
+from facesaas.documents.licences import DrivingLicence, parse_driving
+from facesaas.documents.reader import Kind, Page, classify, read_id_card
+
+__all__ = ["Check", "Verdict", "distinguish_id_card", "distinguish_driving_licence", "ID_REASONS", "DRIVING_REASONS"]
+
+ID_REASONS = {0: "假身份证", -1: "无法判别", -2: "不是身份证", "blurry": "图片过于模糊"}
+DRIVING_REASONS = {0: "假证", -1: "无法判断", -2: "不是驾驶证， 无法判断", "blurry": "太模糊， 无法判断", "several": "不是单个证"}
+
+_BLUR_VARIANCE = 60.0
+"""Variance of the Laplacian below which an unreadable card is called too blurry rather than
+unreadable (grey levels², on the page scaled to 1000 px wide; sharp card photos give 300+)."""
+
+_ID_YEARS = (5, 10, 20)
+_DRIVING_YEARS = (6, 10)
+
+
+@dataclass(frozen=True)
+class Check:
+    """One rule applied: ``passed``; ``severity`` "forgery" (a failure means forged) or
+    "notice" (reported, verdict unchanged); ``box`` where the field is printed on the page."""
+
+    code: str
+    passed: bool
+    message: str
+    field: str | None = None
+    box: Box | None = None
+    severity: str = "forgery"
+
+    def as_dict(self) -> dict[str, object]:
+        return {"code": self.code, "passed": self.passed, "severity": self.severity, "field": self.field, "message": self.message}
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """``result`` -2/-1/0/1, ``reason`` ("" when genuine), the ``checks`` run, ``confidence``
+    (the lowest OCR score of the fields the rules read, 0–1; 0 when nothing was judged) and
+    ``debug_image``: the upright page with failed checks' fields boxed in red."""
+
+    result: int
+    reason: str
+    checks: list[Check] = field(default_factory=list)
+    confidence: float = 0.0
+    debug_image: np.ndarray | None = None
+
+
+def _date(value: str) -> dt.date | None:
+    try:
+        return dt.datetime.strptime(value, "%Y%m%d").date()
+    except ValueError:
+        return None
+
+
+def _add_years(start: dt.date, years: int) -> dt.date:
+    try:
+        return start.replace(year=start.year + years)
+    except ValueError:  # 29 February → 1 March
+        return dt.date(start.year + years, 3, 1)
+
+
+def _blurry(image: np.ndarray) -> bool:
+    grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+    scale = 1000.0 / max(grey.shape[1], 1)
+    grey = cv2.resize(grey, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    return float(cv2.Laplacian(grey, cv2.CV_64F).var()) < _BLUR_VARIANCE
+
+
+def _number_checks(number: str, today: dt.date, birthday: str, gender: str, boxes: dict[str, Box]) -> list[Check]:
+    findings = validate_citizen_id(
+        number, today=today, birthday=_date(birthday) if birthday != UNKNOWN else None,
+        gender=gender if gender in ("男", "女") else None,
+    )  # fmt: skip
+    checks = [
+        Check(f"citizen_id.{f.code}", False, f.message, f.field, boxes.get(f.field) or boxes.get("citizen_id"))
+        for f in findings
+    ]
+    if not findings:
+        checks.append(Check("citizen_id.rules", True, "公民身份号码校验位、地区码、出生日期、性别均一致 (number rules hold)", "citizen_id"))
+    return checks
+
+
+def _period_checks(
+    begin: str, end: str, years: tuple[int, ...], today: dt.date, box: Box | None, *, birthday: str = UNKNOWN
+) -> list[Check]:
+    """Rules of a printed validity period ``begin``–``end`` (YYYYMMDD, or 长期 for ``end``)."""
+    start = _date(begin)
+    if start is None:
+        return []
+    checks: list[Check] = []
+    if start > today:
+        checks.append(Check("validity.begin_future", False, f"有效期开始日期 {begin} 晚于今天 (validity begins in the future)", "valid_date_begin", box))
+    if end == LONG_TERM:
+        born = _date(birthday)
+        if born is not None and years == _ID_YEARS and _add_years(born, 46) > start:
+            checks.append(Check("validity.long_term_age", False, "长期有效只发给签发时年满 46 周岁者 (long-term validity needs age 46 at issue)", "valid_date_end", box))
+        return checks or [Check("validity.rules", True, "有效期限合规 (validity period lawful)", "valid_date_end", box)]
+    finish = _date(end)
+    if finish is None:
+        return checks
+    if finish <= start:
+        checks.append(Check("validity.end_before_begin", False, f"有效期结束 {end} 不晚于开始 {begin} (validity ends before it begins)", "valid_date_end", box))
+    elif not any(_add_years(start, n) == finish for n in years):
+        allowed = "/".join(map(str, years))
+        checks.append(Check("validity.length", False, f"有效期长度不是 {allowed} 年 (validity length not {allowed} years)", "valid_date_end", box))
+    else:
+        born = _date(birthday)
+        if born is not None and years == _ID_YEARS:
+            age = start.year - born.year - ((start.month, start.day) < (born.month, born.day))
+            lawful = 5 if age < 16 else 10 if age < 26 else 20 if age < 46 else None
+            if lawful is None or _add_years(start, lawful) != finish:
+                checks.append(Check("validity.age", False, f"签发时年龄 {age} 岁与有效期长度不符 (length does not match the age at issue)", "valid_date_end", box))
+    if finish < today:
+        checks.append(Check("validity.expired", False, f"证件已于 {end} 过期 (expired)", "valid_date_end", box, "notice"))
+    return checks or [Check("validity.rules", True, "有效期限合规 (validity period lawful)", "valid_date_end", box)]
+
+
+# Relative heights of the front's rows between the name (0) and the number (1), from the
+# card template (GB 19104: name 9 mm, birth 22 mm, address 29 mm, number 46 mm from the top).
+_FRONT_TEMPLATE = {"birthday": 0.35, "address": 0.54}
+_LAYOUT_TOLERANCE = 0.15
+
+
+def _layout_checks(front: IdCardFront) -> list[Check]:
+    """The front's fields in the printed order, at the template's relative heights; rules
+    whose fields could not be read are skipped (a redacted name is not a forgery)."""
+    boxes = front.boxes
+    order = [name for name in ("name", "gender", "birthday", "address", "citizen_id") if name in boxes]
+    tops = [boxes[name][1] for name in order]
+    if tops != sorted(tops):
+        return [Check("layout.order", False, "字段顺序与身份证版式不符 (fields out of the card's order)", order[0], boxes[order[0]])]
+    checks = [Check("layout.order", True, "字段顺序符合版式 (field order matches the template)")]
+    if "name" in boxes and "citizen_id" in boxes:
+        top, bottom = boxes["name"][1], boxes["citizen_id"][1]
+        for name, expected in _FRONT_TEMPLATE.items():
+            if name in boxes and bottom > top:
+                where = (boxes[name][1] - top) / (bottom - top)
+                if abs(where - expected) > _LAYOUT_TOLERANCE:
+                    checks.append(Check(f"layout.{name}", False, f"{name} 位置偏离版式 ({where:.2f} vs {expected:.2f}) (field off the template)", name, boxes[name]))
+    return checks
+
+
+def _forensic_checks(page: Page, value_boxes: dict[str, Box]) -> list[Check]:
+    from facesaas.documents.forensics import capture_signs, pasted_field_signs
+
+    checks = [Check(f"capture.{sign.code}", False, sign.message, None, sign.box) for sign in capture_signs(page.image)]
+    names = list(value_boxes)
+    for sign in pasted_field_signs(page.image, [value_boxes[name] for name in names]):
+        name = next((n for n in names if sign.box is not None and _overlaps(value_boxes[n], sign.box)), None)
+        checks.append(Check("edit.pasted_field", False, sign.message, name, sign.box))
+    if not checks:
+        checks.append(Check("capture.original", True, "未发现复印、翻拍或粘贴痕迹 (no copy, recapture or paste signs)"))
+    return checks
+
+
+def _overlaps(a: Box, b: Box) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def _verdict(page: Page, checks: list[Check], reasons: dict, score: float) -> Verdict:
+    failed = [check for check in checks if not check.passed and check.severity == "forgery"]
+    result = 0 if failed else 1
+    return Verdict(result, reasons[0] if failed else "", checks, round(score, 4), _mark(page.image, failed))
+
+
+def _undecided(page: Page, result: int, reasons: dict) -> Verdict:
+    reason = reasons["blurry"] if result == -1 and _blurry(page.image) else reasons[result]
+    return Verdict(result, reason, [], 0.0, page.image)
+
+
+def _mark(image: np.ndarray, failed: list[Check]) -> np.ndarray:
+    """A copy of ``image`` with each failed check's box outlined in red (3 px)."""
+    marked = image.copy()
+    for check in failed:
+        box = check.box or (0, 0, image.shape[1] - 1, image.shape[0] - 1)
+        cv2.rectangle(marked, (int(box[0]) - 4, int(box[1]) - 4), (int(box[2]) + 4, int(box[3]) + 4), (0, 0, 255), 3)
+    return marked
+
+
+def distinguish_id_card(page: Page, today: dt.date) -> Verdict:
+    """The 105.2 verdict for an ID card (front, back, or both on one page)."""
+    reading = read_id_card(page.lines, today)
+    if reading.idcard_type == -1:
+        kind = classify(page.lines)
+        return _undecided(page, -2 if kind is not Kind.NONE or not _blurry(page.image) else -1, ID_REASONS)
+    front, back = reading.front, reading.back
+    checks: list[Check] = []
+    scores: list[float] = []
+    birthday = UNKNOWN
+    if front is not None:
+        if front.citizen_id == UNKNOWN:
+            return _undecided(page, -1, ID_REASONS)
+        birthday = front.birthday
+        checks += _number_checks(front.citizen_id, today, front.birthday, front.gender, front.boxes)
+        checks += _layout_checks(front)
+        scores.append(front.score)
+    if back is not None:
+        if back.valid_date_begin == UNKNOWN:
+            return _undecided(page, -1, ID_REASONS)
+        checks += _back_checks(back, today, birthday)
+        scores.append(back.score)
+    boxes = {**(front.boxes if front else {}), **(back.boxes if back else {})}
+    checks += _forensic_checks(page, boxes)
+    return _verdict(page, checks, ID_REASONS, min(scores))
+
+
+_VALIDITY_RAW = re.compile(r"(\d{8})[-—~至]*(\d{8}|长期)")
+
+
+def _back_checks(back: IdCardBack, today: dt.date, birthday: str) -> list[Check]:
+    # The reading turns an end before the beginning into "?"; the rules need what is printed.
+    raw = _VALIDITY_RAW.search(re.sub(r"[.\-/](?=\d)", "", back.validity_text))
+    end = raw[2] if raw else back.valid_date_end
+    return _period_checks(back.valid_date_begin, end, _ID_YEARS, today, back.boxes.get("valid_date_end"), birthday=birthday)
+
+
+def distinguish_driving_licence(page: Page, today: dt.date) -> Verdict:
+    """The 105.2 verdict for a driving licence."""
+    titles = sum("驾驶证" in line.text for line in page.lines)
+    if titles > 1:
+        return _undecided(page, -2, DRIVING_REASONS | {-2: DRIVING_REASONS["several"]})
+    licence: DrivingLicence = parse_driving(page.lines, today)
+    values = licence.values
+    if values["license_type"] == -2:
+        return _undecided(page, -2 if not _blurry(page.image) else -1, DRIVING_REASONS)
+    if values["citizen_id"] == UNKNOWN or values["valid_date_begin"] == UNKNOWN:
+        return _undecided(page, -1, DRIVING_REASONS)
+    boxes = licence.boxes
+    checks = _number_checks(values["citizen_id"], today, values["birthday"], values["gender"], boxes)
+    if values["license_type"] == 1:
+        checks += _period_checks(values["valid_date_begin"], licence.printed_end, _DRIVING_YEARS, today, boxes.get("valid_date_end"))
+    elif values.get("valid_period") not in _DRIVING_YEARS:
+        checks.append(Check("validity.length", False, f"有效期限 {values.get('valid_period')} 年不是 6/10 年 (period not 6 or 10 years)", "valid_period", boxes.get("valid_period")))
+    issued, begin = _date(values["issue_date"]), _date(values["valid_date_begin"])
+    if issued is not None and begin is not None and begin < issued:
+        checks.append(Check("validity.before_first_issue", False, "有效期开始早于初次领证日期 (validity begins before the first issue)", "valid_date_begin", boxes.get("valid_date_begin")))
+    checks += _forensic_checks(page, {k: v for k, v in boxes.items() if k in values})
+    return _verdict(page, checks, DRIVING_REASONS, licence.score)
+
