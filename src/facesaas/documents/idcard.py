@@ -78,13 +78,27 @@ def _date(text: str, today: dt.date) -> str:
     return value.strftime("%Y%m%d") if _EARLIEST <= value <= today else UNKNOWN
 
 
+_VARIANTS = str.maketrans("漢滿壯彞傜維鮮納", "汉满壮彝瑶维鲜纳")
+"""Traditional or variant forms PP-OCR sometimes returns for the simplified characters of
+nation names."""
+
+
 def _nation(text: str) -> str:
-    """The nation in a gender/nation row: after 族 if the label was read, else after 男/女."""
+    """The nation in a gender/nation row: after 族 if the label was read, else after 男/女.
+    Traditional variants are mapped to the printed simplified form, and a name of two or more
+    characters with one misread character is still recognised (仏佬 → 仫佬)."""
     tail = text.split("族", 1)[1] if "族" in text else re.split(r"[男女]", text, maxsplit=1)[-1]
-    tail = tail.removesuffix("族")
-    # The longest listed name the tail starts with (蒙古 before 蒙…); else unreadable.
+    tail = tail.removesuffix("族").translate(_VARIANTS)
+    # The longest listed name the tail starts with (蒙古 before 蒙…).
     matches = [nation for nation in NATIONS if tail.startswith(nation)]
-    return max(matches, key=len) if matches else UNKNOWN
+    if matches:
+        return max(matches, key=len)
+    near = [
+        nation for nation in NATIONS
+        if len(nation) >= 2 and len(tail) >= len(nation)
+        and sum(a != b for a, b in zip(tail, nation, strict=False)) == 1
+    ]  # fmt: skip
+    return near[0] if len(near) == 1 else UNKNOWN
 
 
 def parse_front(lines: list[TextLine], today: dt.date | None = None) -> IdCardFront:
