@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 BENCH_STAMP := $(VENV)/.installed-bench
 
-.PHONY: install run test test-sqlite test-postgres bench bench-scale identification calibrate docs clean
+.PHONY: install run test test-sqlite test-postgres bench bench-scale identification documents calibrate docs clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -18,8 +18,10 @@ install: $(STAMP)
 run: install
 	$(BIN)/facesaas serve
 
-# The whole suite on SQLite, then the whole suite again on PostgreSQL (a fresh database per
-# test on 127.0.0.1:5432; skipped visibly if unreachable, required in CI).
+# The whole suite on SQLite, then again on PostgreSQL (a fresh database per test on
+# 127.0.0.1:5432; skipped visibly if unreachable, required in CI). tests/documents touches no
+# database (OCR and document rules only), so the PostgreSQL pass leaves it out; the document
+# endpoints' HTTP tests (tests/api) run on both.
 POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
 test: test-sqlite test-postgres
@@ -28,7 +30,7 @@ test-sqlite: install
 	$(BIN)/python -m pytest
 
 test-postgres: install
-	FACESAAS_DATABASE_URL=$(POSTGRES_URL) $(BIN)/python -m pytest
+	FACESAAS_DATABASE_URL=$(POSTGRES_URL) $(BIN)/python -m pytest --ignore=tests/documents
 
 # The peer pipeline: dlib's ResNet through face_recognition (its own dlib dependency would
 # compile from source, so it is installed without dependencies next to dlib-bin).
@@ -47,6 +49,11 @@ bench-scale: install
 # Rank-1 / TPIR / FPIR on celeba's identification split, with and without 100 k distractors.
 identification: install
 	$(BIN)/python bench/identification.py
+
+# Document OCR / classification / distinguish accuracy and latency on the real samples and
+# ~3,800 rendered documents (~25 minutes on 2 cores): bench/results/documents-latest.md.
+documents: install
+	$(BIN)/python bench/documents.py
 
 calibrate: install
 	$(BIN)/facesaas calibrate ../shared/data/faces/celeba --out src/facesaas/face/calibration.json

@@ -248,8 +248,8 @@ def _vin(rng: np.random.Generator, wmi: str, year: int) -> str:
     year_codes = "ABCDEFGHJKLMNPRSTVWXY123456789"
     body = wmi + "".join(_pick(rng, _VIN_CHARS) for _ in range(5)) + "0" + year_codes[(year - 2010) % 30]
     body += _pick(rng, _VIN_CHARS[:-10]) + "".join(str(int(rng.integers(10))) for _ in range(6))  # plant, serial
-    values = dict(zip("ABCDEFGH", range(1, 9))) | dict(zip("JKLMN", range(1, 6))) | {"P": 7, "R": 9}
-    values |= dict(zip("STUVWXYZ", range(2, 10))) | {d: int(d) for d in "0123456789"}
+    values = dict(zip("ABCDEFGH", range(1, 9), strict=True)) | dict(zip("JKLMN", range(1, 6), strict=True)) | {"P": 7, "R": 9}
+    values |= dict(zip("STUVWXYZ", range(2, 10), strict=True)) | {d: int(d) for d in "0123456789"}
     weights = (8, 7, 6, 5, 4, 3, 2, 10, 0, 9, 8, 7, 6, 5, 4, 3, 2)
     check = sum(values[c] * w for c, w in zip(body, weights, strict=True)) % 11
     return body[:8] + ("X" if check == 10 else str(check)) + body[9:]

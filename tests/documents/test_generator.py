@@ -98,8 +98,8 @@ def test_genuine_driving_licences() -> None:
 
 
 def _vin_check(vin: str) -> str:
-    values = dict(zip("ABCDEFGH", range(1, 9))) | dict(zip("JKLMN", range(1, 6))) | {"P": 7, "R": 9}
-    values |= dict(zip("STUVWXYZ", range(2, 10))) | {d: int(d) for d in "0123456789"}
+    values = dict(zip("ABCDEFGH", range(1, 9), strict=True)) | dict(zip("JKLMN", range(1, 6), strict=True)) | {"P": 7, "R": 9}
+    values |= dict(zip("STUVWXYZ", range(2, 10), strict=True)) | {d: int(d) for d in "0123456789"}
     total = sum(values[c] * w for c, w in zip(vin, (8, 7, 6, 5, 4, 3, 2, 10, 0, 9, 8, 7, 6, 5, 4, 3, 2), strict=True))
     return "X" if total % 11 == 10 else str(total % 11)
 

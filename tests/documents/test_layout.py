@@ -65,3 +65,11 @@ def test_split_at_the_widest_gap_or_not_at_all() -> None:
     assert split_cards(front) == [front]
     beside = [_line("有效期限", 900, 30 * i) for i in range(4)]
     assert [len(part) for part in split_cards(front + beside)] == [5, 4]
+
+
+def test_a_character_shared_by_overlapping_boxes_is_read_once() -> None:
+    plate = _line("湘GH5074", 100, 0)  # 7 characters, ends at x = 212
+    overlapping = _line("4车辆类型", 200, 1)  # starts inside the plate's box with its last digit
+    apart = _line("4车辆类型", 260, 1)  # a real 4 after a gap stays
+    assert group_rows([plate, overlapping])[0].text == "湘GH5074车辆类型"
+    assert group_rows([plate, apart])[0].text == "湘GH50744车辆类型"

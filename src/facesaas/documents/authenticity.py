@@ -171,13 +171,17 @@ def _layout_checks(front: IdCardFront) -> list[Check]:
     return checks
 
 
-def _forensic_checks(page: Page, value_boxes: dict[str, Box]) -> list[Check]:
+def _forensic_checks(page: Page, field_boxes: dict[str, Box]) -> list[Check]:
+    """Capture signs over the page, and paste signs around each OCR line of the fields' rows
+    (a line, not a row: a pasted value is usually read as its own line, apart from its label)."""
     from facesaas.documents.forensics import capture_signs, pasted_field_signs
 
     checks = [Check(f"capture.{sign.code}", False, sign.message, None, sign.box) for sign in capture_signs(page.image)]
-    names = list(value_boxes)
-    for sign in pasted_field_signs(page.image, [value_boxes[name] for name in names]):
-        name = next((n for n in names if sign.box is not None and _overlaps(value_boxes[n], sign.box)), None)
+    line_boxes = [
+        line.box_tuple for line in page.lines if any(_overlaps(line.box_tuple, box) for box in field_boxes.values())
+    ]
+    for sign in pasted_field_signs(page.image, line_boxes):
+        name = next((n for n, box in field_boxes.items() if sign.box is not None and _overlaps(box, sign.box)), None)
         checks.append(Check("edit.pasted_field", False, sign.message, name, sign.box))
     if not checks:
         checks.append(Check("capture.original", True, "未发现复印、翻拍或粘贴痕迹 (no copy, recapture or paste signs)"))

@@ -15,7 +15,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 
-from facesaas.documents.layout import Box, Row, group_rows
+from facesaas.documents.layout import Box, Row, group_rows, rows_box
 from facesaas.documents.ocr import TextLine
 
 __all__ = ["IdCardFront", "IdCardBack", "parse_front", "parse_back", "NATIONS", "LONG_TERM", "UNKNOWN"]
@@ -78,14 +78,14 @@ def _date(text: str, today: dt.date) -> str:
     return value.strftime("%Y%m%d") if _EARLIEST <= value <= today else UNKNOWN
 
 
-_VARIANTS = str.maketrans("漢滿壯彞傜維鮮納", "汉满壮彝瑶维鲜纳")
-"""Traditional or variant forms PP-OCR sometimes returns for the simplified characters of
-nation names."""
+_VARIANTS = str.maketrans("彞傜", "彝瑶")
+"""Variant forms of nation-name characters that OpenCC's table (applied to every OCR line,
+:func:`facesaas.documents.ocr.simplify`) leaves alone."""
 
 
 def _nation(text: str) -> str:
     """The nation in a gender/nation row: after 族 if the label was read, else after 男/女.
-    Traditional variants are mapped to the printed simplified form, and a name of two or more
+    Variant characters are mapped to the printed form, and a name of two or more
     characters with one misread character is still recognised (仏佬 → 仫佬)."""
     tail = text.split("族", 1)[1] if "族" in text else re.split(r"[男女]", text, maxsplit=1)[-1]
     tail = tail.removesuffix("族").translate(_VARIANTS)
@@ -139,17 +139,13 @@ def parse_front(lines: list[TextLine], today: dt.date | None = None) -> IdCardFr
             parts[0] = _strip_label(parts[0], ("住址", "住", "址"))
             address = "".join(parts) or UNKNOWN
             used["address"] = rows[birth_row + 1 : end]
-    boxes = {key: _union(value) for key, value in used.items() if value}
+    boxes = {key: rows_box(value) for key, value in used.items() if value}
     scores = [row.score for value in used.values() for row in value]
     return IdCardFront(
         name=name, gender=gender, nation=nation, birthday=birthday, address=address, citizen_id=citizen_id,
         boxes=boxes, score=min(scores, default=0.0),
     )  # fmt: skip
 
-
-def _union(rows: list[Row]) -> Box:
-    boxes = [row.box for row in rows]
-    return (min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes), max(b[3] for b in boxes))
 
 
 _SEPARATED_DATE = re.compile(r"(\d{4})[.\-/](\d{1,2})[.\-/](\d{1,2})")
@@ -223,7 +219,7 @@ def parse_back(lines: list[TextLine]) -> IdCardBack:
         else:
             finish = _ymd(match[4], match[5], match[6])
             end = finish.strftime("%Y%m%d") if finish and (start is None or finish > start) else UNKNOWN
-    boxes = {key: _union(value) for key, value in used.items()}
+    boxes = {key: rows_box(value) for key, value in used.items()}
     scores = [row.score for value in used.values() for row in value]
     return IdCardBack(
         agency=agency, valid_date_begin=begin, valid_date_end=end, boxes=boxes, score=min(scores, default=0.0),

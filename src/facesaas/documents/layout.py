@@ -25,6 +25,7 @@ __all__ = [
     "deskew",
     "split_cards",
     "union_box",
+    "rows_box",
 ]
 
 _NOISE = re.compile(r"[\s_\-—:：.,，。'\"`|·]")
@@ -62,6 +63,11 @@ def union_box(lines: tuple[TextLine, ...] | list[TextLine]) -> Box:
     )
 
 
+def rows_box(rows: list[Row]) -> Box:
+    """The axis-aligned box around ``rows`` (pixels); ``rows`` must not be empty."""
+    return union_box([line for row in rows for line in row.lines])
+
+
 def group_rows(lines: list[TextLine], *, keep_punctuation: bool = False) -> list[Row]:
     """Join lines whose vertical centres lie within 60 % of a line height into rows, top to
     bottom. Lines must be upright (see :func:`deskew`)."""
@@ -79,8 +85,25 @@ def group_rows(lines: list[TextLine], *, keep_punctuation: bool = False) -> list
     rows = []
     for group in groups:
         ordered = tuple(sorted(group, key=lambda item: item.left))
-        rows.append(Row(noise.sub("", "".join(item.text for item in ordered)), ordered))
+        rows.append(Row(noise.sub("", _join(ordered)), ordered))
     return rows
+
+
+def _join(ordered: tuple[TextLine, ...]) -> str:
+    """The texts of one row, left to right. The detector sometimes gives a character to two
+    overlapping boxes ("湘GH5074" and "4 车辆类型"); a box that starts inside the previous one
+    with the character that one ends with does not repeat it."""
+    parts: list[str] = []
+    previous: TextLine | None = None
+    for line in ordered:
+        text = line.text
+        if previous is not None and text and parts and parts[-1]:
+            char_width = line.width / max(len(text), 1)
+            if previous.right - line.left > 0.5 * char_width and text[0] == parts[-1][-1]:
+                text = text[1:]
+        parts.append(text)
+        previous = line
+    return "".join(parts)
 
 
 def page_rotation(lines: list[TextLine]) -> int:

@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from facesaas.documents.layout import Box, Row, group_rows
+from facesaas.documents.layout import Box, Row, group_rows, rows_box
 from facesaas.documents.ocr import TextLine
 
 __all__ = [
@@ -156,10 +156,6 @@ def _strip_latin_ends(value: str | None) -> str:
     return value or UNKNOWN
 
 
-def _union(rows: list[Row]) -> Box:
-    boxes = [row.box for row in rows]
-    return (min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes), max(b[3] for b in boxes))
-
 
 @dataclass(frozen=True)
 class DrivingLicence:
@@ -242,7 +238,7 @@ def parse_driving(lines: list[TextLine], today: dt.date | None = None) -> Drivin
         }
     else:
         result |= {"valid_date_begin": UNKNOWN, "valid_date_end": UNKNOWN, "license_type": -1}
-    boxes = {key: _union(rows_) for key, rows_ in sources.items()}
+    boxes = {key: rows_box(rows_) for key, rows_ in sources.items()}
     if "validity" in boxes:
         boxes["valid_date_begin"] = boxes["valid_date_end"] = boxes["valid_period"] = boxes["validity"]
     if "valid_from" in boxes:
@@ -277,6 +273,6 @@ def parse_vehicle(lines: list[TextLine], today: dt.date | None = None) -> Vehicl
     result["issue_date"] = _date(values.get("issue_date"), not_after=today)
     readable = sum(result[key] != UNKNOWN for key in ("plate_no", "vin", "owner"))
     result["license_type"] = 1 if readable >= 2 else -1
-    boxes = {key: _union(rows_) for key, rows_ in sources.items()}
+    boxes = {key: rows_box(rows_) for key, rows_ in sources.items()}
     scores = [row.score for rows_ in sources.values() for row in rows_]
     return VehicleLicence(result, boxes, min(scores, default=0.0))

@@ -14,7 +14,7 @@ import numpy as np
 
 from facesaas.errors import InternalError
 
-__all__ = ["TextLine", "OcrEngine", "get_ocr"]
+__all__ = ["TextLine", "OcrEngine", "get_ocr", "simplify"]
 
 _MIN_SCORE = 0.5
 """Lines recognised with a lower score are dropped (rapidocr's own default text_score)."""
@@ -56,6 +56,11 @@ class TextLine:
         return self.right - self.left
 
     @property
+    def box_tuple(self) -> tuple[int, int, int, int]:
+        """The axis-aligned box (x0, y0, x1, y1), whole pixels."""
+        return int(self.left), int(self.top), int(self.right), int(self.bottom)
+
+    @property
     def centre(self) -> tuple[float, float]:
         return float(self.box[:, 0].mean()), float(self.box[:, 1].mean())
 
@@ -65,6 +70,28 @@ class TextLine:
         along = float(np.linalg.norm(self.box[1] - self.box[0]))
         across = float(np.linalg.norm(self.box[3] - self.box[0]))
         return across > 1.5 * along
+
+
+@lru_cache(maxsize=1)
+def _simplified() -> dict[int, str]:
+    """Traditional → simplified characters with exactly one simplified form, from OpenCC's
+    TSCharacters table (ambiguous ones such as 乾 → 干/乾 are left alone). Loaded once."""
+    from importlib.resources import files
+
+    table: dict[int, str] = {}
+    text = files("opencc").joinpath("dictionary/TSCharacters.txt").read_text(encoding="utf-8")
+    for line in text.splitlines():
+        source, _, targets = line.partition("\t")
+        options = targets.split()
+        if len(source) == 1 and len(options) == 1 and options[0] != source and len(options[0]) == 1:
+            table[ord(source)] = options[0]
+    return table
+
+
+def simplify(text: str) -> str:
+    """``text`` with traditional characters replaced by the simplified ones mainland documents
+    print (microseconds)."""
+    return text.translate(_simplified())
 
 
 class OcrEngine:
@@ -101,7 +128,7 @@ class OcrEngine:
             raise InternalError("OCR failed") from exc
         labels = [label for label, _ in cls.cls_res] if cls.cls_res else ["0"] * len(boxes)
         lines = [
-            TextLine(str(text), float(score), np.asarray(box, dtype=np.float32), flipped="180" in label)
+            TextLine(simplify(str(text)), float(score), np.asarray(box, dtype=np.float32), flipped="180" in label)
             for text, score, box, label in zip(rec.txts, rec.scores, boxes, labels, strict=True)
             if str(text).strip() and score >= _MIN_SCORE
         ]
