@@ -83,11 +83,13 @@ def _date(value: str) -> dt.date | None:
         return None
 
 
-def _add_years(start: dt.date, years: int) -> dt.date:
+def _anniversaries(start: dt.date, years: int) -> tuple[dt.date, ...]:
+    """The same day ``years`` later; from 29 February either 28 February or 1 March (issuers
+    differ, and neither is a forgery)."""
     try:
-        return start.replace(year=start.year + years)
-    except ValueError:  # 29 February → 1 March
-        return dt.date(start.year + years, 3, 1)
+        return (start.replace(year=start.year + years),)
+    except ValueError:
+        return dt.date(start.year + years, 2, 28), dt.date(start.year + years, 3, 1)
 
 
 def _blurry(image: np.ndarray) -> bool:
@@ -123,7 +125,7 @@ def _period_checks(
         checks.append(Check("validity.begin_future", False, f"有效期开始日期 {begin} 晚于今天 (validity begins in the future)", "valid_date_begin", box))
     if end == LONG_TERM:
         born = _date(birthday)
-        if born is not None and years == _ID_YEARS and _add_years(born, 46) > start:
+        if born is not None and years == _ID_YEARS and _anniversaries(born, 46)[0] > start:
             checks.append(Check("validity.long_term_age", False, "长期有效只发给签发时年满 46 周岁者 (long-term validity needs age 46 at issue)", "valid_date_end", box))
         return checks or [Check("validity.rules", True, "有效期限合规 (validity period lawful)", "valid_date_end", box)]
     finish = _date(end)
@@ -131,7 +133,8 @@ def _period_checks(
         return checks
     if finish <= start:
         checks.append(Check("validity.end_before_begin", False, f"有效期结束 {end} 不晚于开始 {begin} (validity ends before it begins)", "valid_date_end", box))
-    elif not any(_add_years(start, n) == finish for n in years):
+        return checks  # an impossible period is not also "expired"
+    if not any(finish in _anniversaries(start, n) for n in years):
         allowed = "/".join(map(str, years))
         checks.append(Check("validity.length", False, f"有效期长度不是 {allowed} 年 (validity length not {allowed} years)", "valid_date_end", box))
     else:
@@ -139,11 +142,13 @@ def _period_checks(
         if born is not None and years == _ID_YEARS:
             age = start.year - born.year - ((start.month, start.day) < (born.month, born.day))
             lawful = 5 if age < 16 else 10 if age < 26 else 20 if age < 46 else None
-            if lawful is None or _add_years(start, lawful) != finish:
+            if lawful is None or finish not in _anniversaries(start, lawful):
                 checks.append(Check("validity.age", False, f"签发时年龄 {age} 岁与有效期长度不符 (length does not match the age at issue)", "valid_date_end", box))
     if finish < today:
         checks.append(Check("validity.expired", False, f"证件已于 {end} 过期 (expired)", "valid_date_end", box, "notice"))
-    return checks or [Check("validity.rules", True, "有效期限合规 (validity period lawful)", "valid_date_end", box)]
+    if not any(check.severity == "forgery" for check in checks):
+        checks.insert(0, Check("validity.rules", True, "有效期限合规 (validity period lawful)", "valid_date_end", box))
+    return checks
 
 
 # Relative heights of the front's rows between the name (0) and the number (1), from the

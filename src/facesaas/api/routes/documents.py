@@ -2,25 +2,33 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from facesaas.api.deps import Ctx, SignedBody
+from facesaas.api.context import AppContext
+from facesaas.api.deps import Ctx, SignedBody, SignedJson
 from facesaas.api.openapi import signed_operation
 from facesaas.api.routes.recognition import ok
 from facesaas.documents import service
 from facesaas.documents.schemas import ClassificationRequest, DistinguishRequest, DocumentResponse, OcrRequest
 
-# The OCR engine is fetched inside the worker thread: its first load (~1 s) must not block the
-# event loop.
 router = APIRouter(prefix="/face/basic", tags=["OCR 识别 (manual 9.4)"])
+
+
+async def _answer(request: Request, context: AppContext, signed: SignedJson, work: Callable[..., dict[str, Any]]) -> JSONResponse:
+    """Run ``work(ocr, body, limits)`` through the engine gate and wrap its result. The OCR
+    engine is fetched inside the worker thread: its first load (~1 s) must not block the loop."""
+    result = await context.gate.run(lambda: work(context.ocr(), signed.body, context.limits_repo))
+    return ok(request, result)
 
 
 @router.post("/ocr", summary="105.1 OCR 通用接口", response_model=DocumentResponse, **signed_operation(OcrRequest))
 async def ocr(request: Request, context: Ctx, signed: SignedBody) -> JSONResponse:
     """Read the fields of an ID card (either side or both), a driving licence or a vehicle licence."""
-    result = await context.gate.run(lambda: service.ocr_document(context.ocr(), signed.body, context.limits_repo))
-    return ok(request, result)
+    return await _answer(request, context, signed, service.ocr_document)
 
 
 @router.post(
@@ -31,8 +39,7 @@ async def ocr(request: Request, context: Ctx, signed: SignedBody) -> JSONRespons
 )
 async def distinguish(request: Request, context: Ctx, signed: SignedBody) -> JSONResponse:
     """Judge whether an ID card or driving licence is genuine, with the checks that decided."""
-    result = await context.gate.run(lambda: service.distinguish_document(context.ocr(), signed.body, context.limits_repo))
-    return ok(request, result)
+    return await _answer(request, context, signed, service.distinguish_document)
 
 
 @router.post(
@@ -43,5 +50,4 @@ async def distinguish(request: Request, context: Ctx, signed: SignedBody) -> JSO
 )
 async def license_classification(request: Request, context: Ctx, signed: SignedBody) -> JSONResponse:
     """Say whether the photo shows an ID card's front (1), back (2), both (3) or none (-1)."""
-    result = await context.gate.run(lambda: service.classify_document(context.ocr(), signed.body, context.limits_repo))
-    return ok(request, result)
+    return await _answer(request, context, signed, service.classify_document)
