@@ -44,6 +44,16 @@ def test_page_rotation_votes_by_length(flipped: bool, vertical: bool, expected: 
     assert page_rotation([]) == 0
 
 
+@pytest.mark.parametrize(("angle", "flipped", "expected"), [(98.0, False, 90), (98.0, True, 270), (-82.0, False, 270)])
+def test_a_tilted_column_read_as_a_strip_votes_sideways(angle: float, flipped: bool, expected: int) -> None:
+    # Corners ordered along the column (box[0] → box[1] runs down the page): not "vertical",
+    # yet the text runs down (or up) the page.
+    lines = [_line("公民身份号码", 40 * i, 0, width=300, angle=angle, flipped=flipped) for i in range(3)]
+    assert not any(line.vertical for line in lines)
+    assert page_rotation(lines) == expected
+    assert skew_degrees(lines) == 0.0  # sideways lines say nothing about the skew
+
+
 def test_skew_is_the_weighted_median_angle_and_deskew_levels_rows() -> None:
     lines = [_line("住址广州市大学城外环东路", 50, 60 + 40 * i, angle=6.0) for i in range(3)]
     lines.append(_line("号", 400, 300, angle=40.0))  # short boxes do not vote

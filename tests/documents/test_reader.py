@@ -12,7 +12,7 @@ import pytest
 
 from facesaas.documents.ocr import get_ocr
 from facesaas.documents.reader import Kind, classify, read_id_card, read_page
-from tests.documents.generator import make_both_sides, make_document
+from tests.documents.generator import distort, make_both_sides, make_document, random_person, render_id_front
 
 TODAY = dt.date(2026, 11, 25)
 
@@ -43,6 +43,19 @@ def test_auto_rotate_reads_a_turned_card(rotation: int) -> None:
     page = _page(document.image)
     assert page.rotation == (360 - rotation) % 360  # the generator turns counter-clockwise
     assert read_id_card(page.lines, TODAY).front.as_dict() == document.fields
+
+
+@pytest.mark.parametrize("rotation", [90, 270])
+def test_auto_rotate_with_a_strong_skew(rotation: int) -> None:
+    # A column tilted by more than its own thickness gets its box corners ordered along the
+    # column and is cropped as a strip (not "vertical"): the vote must still call it sideways.
+    rng = np.random.default_rng(3013)
+    person = random_person(rng, TODAY)
+    card, _ = render_id_front(person, rng)
+    image, _ = distort(card, rng, rotation=rotation, skew=-7.5, jpeg=90)
+    page = _page(image)
+    assert page.rotation == (360 - rotation) % 360
+    assert read_id_card(page.lines, TODAY).front.as_dict() == person
 
 
 def test_licences_are_not_id_cards() -> None:

@@ -107,31 +107,29 @@ def _join(ordered: tuple[TextLine, ...]) -> str:
 
 
 def page_rotation(lines: list[TextLine]) -> int:
-    """How far the page is turned clockwise, 0/90/180/270 degrees, by a vote of the lines
-    weighted by length: columns mean 90/270, the angle classifier's upside-down verdict tells
-    90 from 270 and 0 from 180. 0 when there are no lines."""
+    """How far the page is turned clockwise, 0/90/180/270 degrees: a vote of the lines'
+    reading directions (:attr:`TextLine.reading_angle`, rounded to a quarter turn) weighted by
+    length. Text reading downwards means a page turned clockwise (90), upwards 270, right to
+    left 180. 0 when there are no lines."""
     votes = {0: 0.0, 90: 0.0, 180: 0.0, 270: 0.0}
     for line in lines:
         weight = max(line.width, line.height) * line.score
-        if line.vertical:
-            # rapidocr turns a column 90° counter-clockwise before reading it: text running down
-            # the page (page turned clockwise) then reads upright.
-            votes[270 if line.flipped else 90] += weight
-        else:
-            votes[180 if line.flipped else 0] += weight
+        votes[int(round(line.reading_angle / 90.0)) * 90 % 360] += weight
     return max(votes, key=lambda key: votes[key]) if lines else 0
 
 
 def skew_degrees(lines: list[TextLine]) -> float:
-    """The median in-plane angle of horizontal lines (degrees, positive = clockwise in image
-    coordinates), from each box's top edge, weighted towards long lines; 0 without lines."""
+    """The weighted median reading angle of the lines that read roughly left to right (degrees,
+    positive = clockwise in image coordinates), long lines weighing most; 0 without lines."""
     angles, weights = [], []
     for line in lines:
-        if line.vertical or line.width < 2 * line.height:
-            continue  # short boxes give unreliable angles
-        dx, dy = line.box[1] - line.box[0]
-        angles.append(math.degrees(math.atan2(float(dy), float(dx))))
-        weights.append(line.width)
+        angle = line.reading_angle
+        length = float(np.linalg.norm(line.box[1] - line.box[0]))
+        across = float(np.linalg.norm(line.box[3] - line.box[0]))
+        if abs(angle) >= 45.0 or line.vertical or length < 2 * across:
+            continue  # columns, upside-down and short boxes give unreliable angles
+        angles.append(angle)
+        weights.append(length)
     if not angles:
         return 0.0
     order = np.argsort(angles)

@@ -71,6 +71,23 @@ class TextLine:
         across = float(np.linalg.norm(self.box[3] - self.box[0]))
         return across > 1.5 * along
 
+    @property
+    def reading_angle(self) -> float:
+        """The direction the text reads in, degrees in image coordinates (y down): 0 left to
+        right, 90 downwards, ±180 right to left, -90 upwards.
+
+        rapidocr crops a column (height ≥ 1.5 × width) and turns it 90° counter-clockwise, so
+        its text reads along box[0]→box[3]; any other box reads along box[0]→box[1], and
+        ``flipped`` reverses either. The corner order alone is not enough: a column tilted by
+        more than its own thickness gets its corners ordered along the column, is cropped as a
+        strip and is not ``vertical`` although it runs down the page.
+        """
+        step = self.box[3] - self.box[0] if self.vertical else self.box[1] - self.box[0]
+        angle = float(np.degrees(np.arctan2(float(step[1]), float(step[0]))))
+        if self.flipped:
+            angle = angle - 180.0 if angle > 0 else angle + 180.0
+        return angle
+
 
 @lru_cache(maxsize=1)
 def _simplified() -> dict[int, str]:
