@@ -62,6 +62,17 @@ def test_misread_labels_and_split_rows() -> None:
     }
 
 
+def test_an_unread_gender_leaves_the_name_and_nation() -> None:
+    # The detector can miss the lone 男/女: the row is still known by its labels.
+    lines = [
+        _line("姓名", 30, 40), _line("黄海阳", 90, 38), _line("性别", 30, 80), _line("民族汉", 150, 81),
+        _line("出生1950年11月24日", 30, 120), _line("住址广东省广州市天河区金鸡镇大塘村20号", 30, 160),
+        _line("440106195011247315", 170, 262),
+    ]  # fmt: skip
+    front = parse_front(lines, today=TODAY)
+    assert (front.name, front.gender, front.nation) == ("黄海阳", "?", "汉")
+
+
 @pytest.mark.parametrize(
     ("birth_text", "expected"),
     [("出生2001年2月30日", "?"), ("出生2031年2月3日", "?"), ("出生1899年12月31日", "?"), ("出生1900年1月1日", "19000101")],

@@ -83,3 +83,17 @@ def test_a_character_shared_by_overlapping_boxes_is_read_once() -> None:
     apart = _line("4车辆类型", 260, 1)  # a real 4 after a gap stays
     assert group_rows([plate, overlapping])[0].text == "湘GH5074车辆类型"
     assert group_rows([plate, apart])[0].text == "湘GH50744车辆类型"
+
+
+def test_a_misread_shared_character_standing_apart_is_dropped() -> None:
+    plate = _line("吉XP4208", 100, 0)  # ends at x = 212
+    overlapping = _line("3 车辆类型", 200, 1)  # the shared 8 misread as 3, then a space
+    assert group_rows([plate, overlapping])[0].text == "吉XP4208车辆类型"
+
+
+def test_a_sub_label_below_keeps_its_first_letter() -> None:
+    # "Model" printed just under the value's end joins its row but is not on the same line:
+    # the value's last M and the label's M are two characters.
+    value = _line("日产牌DFL7602GSM", 100, 0, height=34)  # ends at x = 308
+    label = _line("Model", 300, 27, height=18)
+    assert group_rows([value, label])[0].text == "日产牌DFL7602GSMModel"

@@ -181,7 +181,7 @@ def _forensic_checks(page: Page, field_boxes: dict[str, Box]) -> list[Check]:
     (a line, not a row: a pasted value is usually read as its own line, apart from its label)."""
     from facesaas.documents.forensics import capture_signs, pasted_field_signs
 
-    checks = [Check(f"capture.{sign.code}", False, sign.message, None, sign.box) for sign in capture_signs(page.image)]
+    checks = [Check(f"capture.{sign.code}", False, sign.message, None, sign.box) for sign in capture_signs(page.unresampled)]
     line_boxes = [
         line.box_tuple for line in page.lines if any(_overlaps(line.box_tuple, box) for box in field_boxes.values())
     ]

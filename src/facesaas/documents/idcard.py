@@ -62,6 +62,9 @@ def _strip_label(text: str, labels: tuple[str, ...]) -> str:
     return text
 
 
+_ADDRESS_LABEL = re.compile(r"^(?:[\u4e00-\u9fff]?址|住)")
+"""住址 as printed or misread (主址, 往址, 住, 址); no address starts with 址 as its 1st/2nd character."""
+
 _EARLIEST = dt.date(1900, 1, 1)
 
 
@@ -120,10 +123,13 @@ def parse_front(lines: list[TextLine], today: dt.date | None = None) -> IdCardFr
         used["birthday"] = [rows[birth_row]]
     limit = birth_row if birth_row is not None else (id_row if id_row is not None else len(rows))
     gender_row = next((i for i in range(limit) if re.search(r"[男女]", texts[i])), None)
+    if gender_row is None:  # 男/女 not read: the row is still known by its labels
+        gender_row = next((i for i in range(limit) if re.search(r"性别|民族|族", texts[i])), None)
     gender, nation, name = UNKNOWN, UNKNOWN, UNKNOWN
     if gender_row is not None:
         text = texts[gender_row]
-        gender = re.search(r"[男女]", text)[0]  # type: ignore[index]
+        found = re.search(r"[男女]", text)
+        gender = found[0] if found else UNKNOWN
         nation = _nation(text)
         used["gender"] = used["nation"] = [rows[gender_row]]
         above = [(i, _strip_label(texts[i], ("姓名", "名"))) for i in range(gender_row)]
@@ -136,7 +142,7 @@ def parse_front(lines: list[TextLine], today: dt.date | None = None) -> IdCardFr
         end = id_row if id_row is not None else len(rows)
         parts = [texts[i] for i in range(birth_row + 1, end)]
         if parts:
-            parts[0] = _strip_label(parts[0], ("住址", "住", "址"))
+            parts[0] = _ADDRESS_LABEL.sub("", parts[0], count=1)
             address = "".join(parts) or UNKNOWN
             used["address"] = rows[birth_row + 1 : end]
     boxes = {key: rows_box(value) for key, value in used.items() if value}

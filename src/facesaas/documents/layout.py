@@ -91,15 +91,20 @@ def group_rows(lines: list[TextLine], *, keep_punctuation: bool = False) -> list
 
 def _join(ordered: tuple[TextLine, ...]) -> str:
     """The texts of one row, left to right. The detector sometimes gives a character to two
-    overlapping boxes ("湘GH5074" and "4 车辆类型"); a box that starts inside the previous one
-    with the character that one ends with does not repeat it."""
+    overlapping boxes on one line ("湘GH5074" and "4 车辆类型", or "吉XP4208" and "3 车辆类型"
+    with the shared 8 misread): a box that starts inside the previous one with the character
+    that one ends with, or with one character standing apart, does not repeat it. Boxes that
+    only touch corners (a sub-label just below, "GSM" over "Model") keep every character."""
     parts: list[str] = []
     previous: TextLine | None = None
     for line in ordered:
         text = line.text
         if previous is not None and text and parts and parts[-1]:
             char_width = line.width / max(len(text), 1)
-            if previous.right - line.left > 0.5 * char_width and text[0] == parts[-1][-1]:
+            shared = min(previous.bottom, line.bottom) - max(previous.top, line.top)
+            same_line = shared > 0.5 * min(previous.height, line.height)
+            repeated = text[0] == parts[-1][-1] or (len(text) > 2 and text[1] == " " and text[2] != " ")
+            if same_line and previous.right - line.left > 0.5 * char_width and repeated:
                 text = text[1:]
         parts.append(text)
         previous = line

@@ -46,12 +46,20 @@ class Kind(Enum):
 class Page:
     """An upright, level page: ``image`` (BGR) and its ``lines`` in that image's pixels;
     ``rotation`` is how far the photo was turned clockwise (0/90/180/270, corrected only with
-    auto_rotate) and ``skew`` the small angle undone (degrees, clockwise positive)."""
+    auto_rotate) and ``skew`` the small angle undone (degrees, clockwise positive). ``photo`` is
+    the image before the skew was undone (quarter turns only, so no pixel was resampled): the
+    capture forensics read colour and pixel grids there, which interpolation would soften."""
 
     image: np.ndarray
     lines: list[TextLine]
     rotation: int
     skew: float
+    photo: np.ndarray | None = None
+
+    @property
+    def unresampled(self) -> np.ndarray:
+        """``photo`` if known, else ``image``."""
+        return self.photo if self.photo is not None else self.image
 
 
 def read_page(ocr: OcrEngine, bgr: np.ndarray, *, auto_rotate: bool) -> Page:
@@ -64,8 +72,8 @@ def read_page(ocr: OcrEngine, bgr: np.ndarray, *, auto_rotate: bool) -> Page:
         lines = ocr.read(bgr)
     skew = skew_degrees(lines)
     if abs(skew) < _MIN_SKEW or abs(skew) > _MAX_SKEW:
-        return Page(bgr, lines, rotation, 0.0)
-    return Page(rotate_image(bgr, skew), deskew(lines, bgr.shape, skew), rotation, skew)
+        return Page(bgr, lines, rotation, 0.0, bgr)
+    return Page(rotate_image(bgr, skew), deskew(lines, bgr.shape, skew), rotation, skew, bgr)
 
 
 _CITIZEN_ID = re.compile(r"(?<!\d)\d{17}[\dXx](?!\d)")  # a 19-digit bank card number is not one
