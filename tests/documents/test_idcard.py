@@ -124,3 +124,13 @@ def test_back_side_agency(rows: list[str], agency: str) -> None:
 
     lines = [_line(text, 30, 200 + 40 * i) for i, text in enumerate(rows)]
     assert parse_back(lines).agency == agency
+
+
+def test_a_citizen_id_number_is_not_a_validity_period() -> None:
+    from facesaas.documents.idcard import parse_back
+
+    # Both sides on one page: the front's number comes first and holds 16 digits that parse as
+    # two dates (5114-21-19, 7503-20-25); the validity period is the row after.
+    lines = [_line("公民身份号码511421197503202509", 30, 20), _line("有效期限2011.01.23-2031.01.23", 30, 240)]
+    back = parse_back(lines)
+    assert (back.valid_date_begin, back.valid_date_end) == ("20110123", "20310123")

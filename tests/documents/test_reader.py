@@ -35,6 +35,10 @@ def test_real_sides_are_classified(shared_data: Path) -> None:
         assert read_id_card(_page(cv2.imread(str(path))).lines, TODAY).idcard_type == 1, path.name
     back = shared_data / "idcards" / "id_back" / "tr_id_card_back_handheld.jpeg"
     assert read_id_card(_page(cv2.imread(str(back))).lines, TODAY).idcard_type == 2
+    # Both sides on one grey page, each card turned its own way (two of the four upside down
+    # against the other): every page is both sides.
+    for path in sorted((shared_data / "idcards" / "ccf_bdci2019_synthetic").iterdir()):
+        assert read_id_card(_page(cv2.imread(str(path))).lines, TODAY).idcard_type == 3, path.name
 
 
 @pytest.mark.parametrize("rotation", [90, 180, 270])
@@ -56,6 +60,21 @@ def test_auto_rotate_with_a_strong_skew(rotation: int) -> None:
     page = _page(image)
     assert page.rotation == (360 - rotation) % 360
     assert read_id_card(page.lines, TODAY).front.as_dict() == person
+
+
+def test_two_cards_turned_different_ways() -> None:
+    # A front upside down above an upright back, closer than the split's 2-line-height gap: each
+    # card is cut out, turned upright and read.
+    front = make_document("id_front", np.random.default_rng(21), TODAY, distortions="none")
+    back = make_document("id_back", np.random.default_rng(22), TODAY, distortions="none")
+    top, bottom = cv2.rotate(front.card, cv2.ROTATE_180), back.card
+    width = max(top.shape[1], bottom.shape[1])
+    page = np.full((top.shape[0] + bottom.shape[0] + 140, width + 80, 3), 200, np.uint8)
+    page[30 : 30 + top.shape[0], 40 : 40 + top.shape[1]] = top
+    page[110 + top.shape[0] : 110 + top.shape[0] + bottom.shape[0], 40 : 40 + bottom.shape[1]] = bottom
+    reading = read_id_card(_page(page).lines, TODAY)
+    assert reading.idcard_type == 3
+    assert {**reading.front.as_dict(), **reading.back.as_dict()} == {**front.fields, **back.fields}
 
 
 def test_licences_are_not_id_cards() -> None:

@@ -155,7 +155,8 @@ def parse_front(lines: list[TextLine], today: dt.date | None = None) -> IdCardFr
 
 
 _SEPARATED_DATE = re.compile(r"(\d{4})[.\-/](\d{1,2})[.\-/](\d{1,2})")
-_VALIDITY = re.compile(r"(\d{4})(\d{2})(\d{2})[-—~至]*(?:(\d{4})(\d{2})(\d{2})|(长期))")
+_VALIDITY = re.compile(r"(?<!\d)(\d{4})(\d{2})(\d{2})[-—~至]*(?:(\d{4})(\d{2})(\d{2})(?!\d)|(长期))")
+"""Two compact dates (or one and 长期), not part of a longer digit run such as a citizen-ID number."""
 
 
 def _compact_dates(text: str) -> str:

@@ -19,7 +19,15 @@ import cv2
 import numpy as np
 
 from facesaas.documents.idcard import IdCardBack, IdCardFront, parse_back, parse_front
-from facesaas.documents.layout import deskew, group_rows, page_rotation, rotate_image, skew_degrees, split_cards
+from facesaas.documents.layout import (
+    deskew,
+    group_rows,
+    page_rotation,
+    rotate_image,
+    skew_degrees,
+    split_cards,
+    union_box,
+)
 from facesaas.documents.licences import is_driving_licence, is_vehicle_licence
 from facesaas.documents.ocr import OcrEngine, TextLine
 
@@ -67,13 +75,60 @@ def read_page(ocr: OcrEngine, bgr: np.ndarray, *, auto_rotate: bool) -> Page:
     read it again; then level any skew."""
     lines = ocr.read(bgr)
     rotation = page_rotation(lines) if auto_rotate else 0
-    if rotation:
+    cards = _turned_apart(bgr, lines) if auto_rotate else None
+    if cards is not None:
+        bgr, rotation = cards
+        lines = ocr.read(bgr)
+    elif rotation:
         bgr = cv2.rotate(bgr, _TURN[rotation])
         lines = ocr.read(bgr)
     skew = skew_degrees(lines)
     if abs(skew) < _MIN_SKEW or abs(skew) > _MAX_SKEW:
         return Page(bgr, lines, rotation, 0.0, bgr)
     return Page(rotate_image(bgr, skew), deskew(lines, bgr.shape, skew), rotation, skew, bgr)
+
+
+def _turned_apart(bgr: np.ndarray, lines: list[TextLine]) -> tuple[np.ndarray, int] | None:
+    """Two cards on one page turned different ways (a copy of both sides laid down apart): a
+    new page with each card cut out, turned upright and stacked with a wide gap between them
+    (so :func:`~facesaas.documents.layout.split_cards` finds them again), and the turn of the
+    card with more text. The cards are the two largest groups of lines reading the same way
+    (each ≥ 3 lines and a quarter of the text), whose boxes must not overlap. None when the
+    page holds one card, or its cards agree."""
+    groups: dict[int, list[TextLine]] = {}
+    for line in lines:
+        groups.setdefault(page_rotation([line]), []).append(line)
+    if len(groups) < 2:
+        return None
+    weight = {turn: sum(max(line.width, line.height) for line in group) for turn, group in groups.items()}
+    turns = sorted(groups, key=lambda turn: weight[turn], reverse=True)[:2]
+    parts = [groups[turn] for turn in turns]
+    if len(parts[1]) < 3 or weight[turns[1]] < 0.25 * sum(weight.values()):
+        return None
+    boxes = [union_box(part) for part in parts]
+    shared = max(0, min(boxes[0][2], boxes[1][2]) - max(boxes[0][0], boxes[1][0])) * max(
+        0, min(boxes[0][3], boxes[1][3]) - max(boxes[0][1], boxes[1][1])
+    )
+    if shared > 0.1 * min((box[2] - box[0]) * (box[3] - box[1]) for box in boxes):
+        return None
+    typical = float(np.median([line.height for line in lines]))
+    pad = int(round(2 * typical))
+    height, width = bgr.shape[:2]
+    crops = []
+    for part, turn in zip(parts, turns, strict=True):
+        x0, y0, x1, y1 = union_box(part)
+        crop = bgr[max(0, y0 - pad) : min(height, y1 + pad), max(0, x0 - pad) : min(width, x1 + pad)]
+        crops.append(cv2.rotate(crop, _TURN[turn]) if turn else crop)
+    gap = int(round(4 * typical))
+    canvas_width = max(crop.shape[1] for crop in crops)
+    background = np.median(np.concatenate([bgr[0], bgr[-1], bgr[:, 0], bgr[:, -1]]), axis=0).astype(np.uint8)
+    canvas = np.empty((sum(crop.shape[0] for crop in crops) + gap, canvas_width, 3), np.uint8)
+    canvas[:] = background
+    top = 0
+    for crop in crops:
+        canvas[top : top + crop.shape[0], : crop.shape[1]] = crop
+        top += crop.shape[0] + gap
+    return canvas, turns[0]
 
 
 _CITIZEN_ID = re.compile(r"(?<!\d)\d{17}[\dXx](?!\d)")  # a 19-digit bank card number is not one
@@ -85,10 +140,11 @@ _BACK_LABELS = ("中华人民共和国", "居民身份证", "签发机关", "有
 
 def _front_evidence(joined: str) -> int:
     """Points for an ID front (0 when the minimum is not met): the 18-character number with a
-    printed label or a 年月日 date beside it, or three labels with a date or a gender."""
+    printed label or a 年月日 date beside it, three labels with a date or a gender, or four
+    labels (a stamped-over copy whose values are unreadable is still a front)."""
     labels = sum(label in joined for label in _FRONT_LABELS)
     number, date, gender = bool(_CITIZEN_ID.search(joined)), bool(_DATE.search(joined)), bool(re.search("[男女]", joined))
-    if (number and (labels or date)) or (labels >= 3 and (date or gender)):
+    if (number and (labels or date)) or (labels >= 3 and (date or gender)) or labels >= 4:
         return 2 * number + labels + date + gender
     return 0
 
