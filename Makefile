@@ -51,7 +51,7 @@ identification: install
 	$(BIN)/python bench/identification.py
 
 # Document OCR / classification / distinguish accuracy and latency on the real samples and
-# ~3,800 rendered documents (~25 minutes on 2 cores): bench/results/documents-latest.md.
+# ~4,600 rendered documents (~30 minutes on 2 cores): bench/results/documents-latest.md.
 documents: install
 	$(BIN)/python bench/documents.py
 
