@@ -46,6 +46,12 @@ class Settings(BaseSettings):
     index_snapshot_seconds: float = Field(
         300.0, ge=0, description="How often changed vector indexes are saved to disk (0: only at shutdown)."
     )
+    package_max_age_seconds: float = Field(
+        300.0, gt=0, description="Liveness packages older than this are refused as expired (the replay record is kept as long)."
+    )
+    package_future_skew_seconds: float = Field(
+        60.0, ge=0, description="How far ahead of the server clock a package's created_at may be (client clock skew)."
+    )
     test_data_dir: Path = Field(Path("../shared/data"), description="Evaluation images for tests and benchmarks.")
 
     @property

@@ -72,3 +72,26 @@ def test_extract_reports_no_face(shared_data: Path) -> None:
 def test_errors_markdown_lists_all_codes() -> None:
     code, out = _run("errors", "--markdown")
     assert code == 0 and "| -1008 |" in out and "| -3002 |" in out
+
+
+def test_package_key_rotation_and_package_build(tmp_path: Path, astronaut_jpeg: bytes) -> None:
+    import base64
+
+    from facesaas.liveness.package import Limits, decode_base64, open_sealed, parse_header
+
+    data = str(tmp_path / "d")
+    created = json.loads(_run("tenant", "create", "shop", "--json", "--data-dir", data)[1])
+    key, key_id = base64.b64decode(created["package_key"]), created["package_key_id"]
+    assert len(key) == 32 and key_id.startswith("pk")
+    image = tmp_path / "face.jpg"
+    image.write_bytes(astronaut_jpeg)
+    code, out = _run("package", "build", "--package-key", created["package_key"], "--key-id", key_id,
+                     "--customer-content", "order 9", str(image), str(image))  # fmt: skip
+    assert code == 0
+    limits = Limits()
+    package = open_sealed(parse_header(decode_base64(out.strip(), limits), limits), key, limits)
+    assert package.images == [astronaut_jpeg, astronaut_jpeg] and package.customer_defined_content == "order 9"
+    assert _run("package", "build", "--package-key", "short", "--key-id", key_id, str(image))[0] != 0
+    rotated = json.loads(_run("tenant", "rotate-package-key", created["access_id"], "--json", "--data-dir", data)[1])
+    assert rotated["package_key_id"] != key_id and rotated["package_key"] != created["package_key"]
+    assert _run("tenant", "rotate-package-key", "nobody", "--data-dir", data)[0] == 1

@@ -19,7 +19,7 @@ from facesaas import __version__
 from facesaas.api.context import build_context
 from facesaas.api.errors import install_error_handlers, request_id_of
 from facesaas.api.openapi import install_openapi
-from facesaas.api.routes import documents, recognition, repositories
+from facesaas.api.routes import documents, liveness, recognition, repositories
 from facesaas.auth.replay import ReplayStore
 from facesaas.settings import Settings, get_settings
 
@@ -85,5 +85,6 @@ def create_app(settings: Settings | None = None, *, replay_store: ReplayStore | 
     app.include_router(recognition.router)
     app.include_router(repositories.router)
     app.include_router(documents.router)
+    app.include_router(liveness.router)
     install_openapi(app)
     return app

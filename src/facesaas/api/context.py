@@ -15,6 +15,8 @@ from facesaas.documents.ocr import OcrEngine, get_ocr
 from facesaas.errors import Overloaded
 from facesaas.face.calibration import Calibration, load_calibration
 from facesaas.face.engine import FaceEngine, get_engine
+from facesaas.liveness.keys import PackageKeyStore
+from facesaas.liveness.service import PackageChecker
 from facesaas.recognition.service import ImageLimits
 from facesaas.repositories import OpenRepositories, open_repositories
 from facesaas.settings import Settings
@@ -63,6 +65,7 @@ class AppContext:
     limits_1to1: ImageLimits
     limits_repo: ImageLimits
     repositories: OpenRepositories
+    packages: PackageChecker
 
     def ocr(self) -> OcrEngine:
         """The OCR engine, loaded on the first document request (~1 s once per process), so a
@@ -106,4 +109,12 @@ def build_context(settings: Settings, *, replay_store: ReplayStore | None = None
         limits_1to1=ImageLimits(settings.max_image_bytes, settings.max_image_pixels),
         limits_repo=ImageLimits(settings.max_repo_image_bytes, settings.max_image_pixels),
         repositories=repositories,
+        packages=PackageChecker(
+            PackageKeyStore(database),
+            get_engine(settings.inference_threads, settings.detection_threshold),
+            load_calibration(),
+            max_age_seconds=settings.package_max_age_seconds,
+            future_skew_seconds=settings.package_future_skew_seconds,
+            max_pixels=settings.max_image_pixels,
+        ),
     )

@@ -135,16 +135,21 @@ def tenant() -> None:
 
 def _credentials_out(creds, public_pem: str, as_json: bool) -> None:  # noqa: ANN001
     payload = {**creds.tenant.as_dict(), "access_key": creds.access_key, "public_key_pem": public_pem}
+    package = creds.package_key.as_dict(with_key=True) if creds.package_key else {}
+    payload.update({k: package[k] for k in ("package_key", "package_key_id") if k in package})
     if as_json:
         _echo_json(payload)
     else:
-        click.echo(f"AccessID:  {creds.tenant.access_id}\nAccessKey: {creds.access_key}   (shown once; store it now)\n")
+        click.echo(f"AccessID:  {creds.tenant.access_id}\nAccessKey: {creds.access_key}   (shown once; store it now)")
+        if package:
+            click.echo(f"Package key id: {package['package_key_id']}\nPackage key:    {package['package_key']}   (for capture clients)")
+        click.echo()
         click.echo(public_pem, nl=False)
 
 
 @tenant.command("create")
 @click.argument("name")
-@click.option("--json", "as_json", is_flag=True, help="Print {access_id, access_key, public_key_pem, ...}.")
+@click.option("--json", "as_json", is_flag=True, help="Print {access_id, access_key, public_key_pem, package_key, package_key_id, ...}.")
 @data_dir_option
 def tenant_create(name: str, as_json: bool, data_dir: Path | None) -> None:
     """Create a customer; prints its AccessID, AccessKey (once) and the server public key."""
@@ -366,10 +371,13 @@ def errors(markdown: bool) -> None:
 
 
 # Commands kept in their own modules (they use the helpers above, hence imported last).
+from facesaas.cli.package import package, tenant_rotate_package_key  # noqa: E402
 from facesaas.cli.repo import repo, search  # noqa: E402
 
 cli.add_command(repo)
 cli.add_command(search)
+cli.add_command(package)
+tenant.add_command(tenant_rotate_package_key)
 
 
 def main() -> None:

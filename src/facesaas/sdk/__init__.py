@@ -2,5 +2,6 @@
 
 from facesaas.sdk.client import ApiError, Client
 from facesaas.sdk.images import fit_image
+from facesaas.sdk.package import build_package
 
-__all__ = ["ApiError", "Client", "fit_image"]
+__all__ = ["ApiError", "Client", "build_package", "fit_image"]

@@ -30,6 +30,7 @@ __all__ = [
     "OCR_PATH",
     "DISTINGUISH_PATH",
     "CLASSIFICATION_PATH",
+    "PACKAGE_PATH",
 ]
 
 EXTRACTION_PATH = "/face/v1/algorithm/recognition/feature_extraction"
@@ -39,6 +40,7 @@ VERIFICATION_PATH = "/face/v1/algorithm/recognition/face_pair_verification"
 OCR_PATH = "/face/basic/ocr"
 DISTINGUISH_PATH = "/face/basic/distinguish"
 CLASSIFICATION_PATH = "/face/basic/license_classification"
+PACKAGE_PATH = "/face/basic/check_image_package"
 
 
 class ApiError(Exception):
@@ -203,3 +205,11 @@ class Client:
         """105.3: 1 ID front, 2 back, 3 both, -1 not an ID card (``classification_result.result``)."""
         payload = {"mode": 1, "user_info": {"image_content": _b64(image)}, "options": {"license_type": 1, **options}}
         return self.call(CLASSIFICATION_PATH, payload)
+
+    def check_image_package(self, package: str, **options: Any) -> dict[str, Any]:
+        """101.3: open a liveness package (base64, from :func:`facesaas.sdk.build_package` or
+        the browser module) and run checks. ``options`` are the manual's fields without the
+        ``query_image_package_`` prefix, e.g. ``check_same_person=True``,
+        ``check_anti_screen_threshold="low"``, ``return_image_list=False``."""
+        payload = {"query_image_package": package, **{f"query_image_package_{k}": v for k, v in options.items()}}
+        return self.call(PACKAGE_PATH, payload)

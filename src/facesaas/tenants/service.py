@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from facesaas.auth.access_keys import access_key_matches, hash_access_key, new_access_key
 from facesaas.auth.verifier import CustomerRecord
 from facesaas.errors import InternalError
+from facesaas.liveness.keys import PackageKeyInfo, add_package_key
 from facesaas.tenants.models import Tenant
 
 __all__ = ["TenantInfo", "CustomerCredentials", "NewCredentials", "TenantService", "UnknownTenant", "check_access_key"]
@@ -63,10 +64,11 @@ class CustomerCredentials:
 
 @dataclass(frozen=True)
 class NewCredentials:
-    """Returned once by create and rotate."""
+    """Returned once by create and rotate; ``package_key`` (the liveness package key) by create."""
 
     tenant: TenantInfo
     access_key: str
+    package_key: PackageKeyInfo | None = None
 
 
 def check_access_key(tenant: CustomerRecord, access_key: bytes) -> bool:
@@ -102,7 +104,7 @@ class TenantService:
             row = Tenant(access_id=access_id, name=name.strip(), key_salt=salt, key_hash=hash_access_key(salt, access_key.encode()))
             session.add(row)
             session.flush()
-            return NewCredentials(TenantInfo.of(row), access_key)
+            return NewCredentials(TenantInfo.of(row), access_key, add_package_key(session, row.id))
 
         return self._run(action)
 
@@ -117,6 +119,13 @@ class TenantService:
         except SQLAlchemyError as exc:
             raise InternalError("database error") from exc
         return None if row is None else CustomerCredentials(row.id, bool(row.enabled), bytes(row.key_salt), bytes(row.key_hash))
+
+    def id_of(self, access_id: str) -> int:
+        """The internal id of ``access_id``; raises UnknownTenant."""
+        row = self._run(lambda session: session.scalar(select(Tenant.id).where(Tenant.access_id == access_id)))
+        if row is None:
+            raise UnknownTenant(access_id)
+        return int(row)
 
     def list(self) -> list[TenantInfo]:
         return self._run(lambda session: [TenantInfo.of(t) for t in session.scalars(select(Tenant).order_by(Tenant.id))])

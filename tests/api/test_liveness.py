@@ -1,0 +1,70 @@
+"""101.3 check_image_package through signed HTTP: packages built by the SDK with the customer's
+key, real face images, invalid packages answered (not errors), bad requests refused."""
+
+from __future__ import annotations
+
+import base64
+
+import pytest
+
+from facesaas.sdk import ApiError, Client, build_package
+from facesaas.sdk.client import PACKAGE_PATH
+from facesaas.tenants.service import NewCredentials
+
+CHECK_PREFIXES = ("is_anti_screen_check", "is_dark_illumination_check", "is_anti_picture_check",
+                  "is_anti_eye_blockage_check", "is_anti_hole_check")  # fmt: skip
+
+
+def _package(credentials: NewCredentials, images: list[bytes], **options: object) -> str:
+    assert credentials.package_key is not None
+    return build_package(images, key=credentials.package_key.key, key_id=credentials.package_key.key_id, **options)  # type: ignore[arg-type]
+
+
+def test_every_check_answers_with_the_manuals_fields(client: Client, credentials: NewCredentials,
+                                                     astronaut_jpeg: bytes) -> None:  # fmt: skip
+    package = _package(credentials, [astronaut_jpeg, astronaut_jpeg], customer_defined_content="user defined content")
+    answer = client.check_image_package(
+        package, return_feature_string=True, check_same_person=True, check_anti_screen=True,
+        check_dark_illumination=True, check_anti_picture=True, check_anti_eye_blockage=True, check_anti_hole=True,
+        check_anti_screen_threshold="low", check_dark_illumination_threshold="high",
+    )  # fmt: skip
+    assert answer["rtn"] == 0
+    result = answer["query_image_package_result"]
+    assert result["is_valid_package"] is True
+    assert result["customer_defined_content"] == "user defined content"
+    assert [base64.b64decode(image) for image in result["query_image_contents"]] == [astronaut_jpeg] * 2
+    assert result["feature_string"] and result["is_same_person"] is True
+    for prefix in CHECK_PREFIXES:
+        assert isinstance(result[f"{prefix}_valid"], bool) and isinstance(result[f"{prefix}_passed"], bool)
+        assert isinstance(result[f"{prefix}_score"], float)
+    # The same image twice has no parallax: a flat picture as far as anti-picture can tell.
+    assert result["is_anti_picture_check_valid"] is True and result["is_anti_picture_check_passed"] is False
+    # A well-lit photo passes the darkness check.
+    assert result["is_dark_illumination_check_passed"] is True
+
+
+def test_invalid_packages_are_answers_not_errors(client: Client, credentials: NewCredentials,
+                                                 astronaut_jpeg: bytes) -> None:  # fmt: skip
+    package = _package(credentials, [astronaut_jpeg])
+    assert client.check_image_package(package, return_image_list=False)["query_image_package_result"]["is_valid_package"]
+    replay = client.check_image_package(package)["query_image_package_result"]
+    assert replay == {"is_valid_package": False, "invalid_reason": "replayed", "invalid_detail": "this package has been checked before"}
+    for text, reason in (("not base64 at all!", "not_base64"), ("", "truncated"), (base64.b64encode(b"x" * 64).decode(), "bad_magic")):
+        result = client.check_image_package(text)["query_image_package_result"]
+        assert (result["is_valid_package"], result["invalid_reason"]) == (False, reason)
+    assert "query_image_contents" not in result and "customer_defined_content" not in result
+
+
+def test_bad_requests_are_refused(client: Client, credentials: NewCredentials, astronaut_jpeg: bytes) -> None:
+    with pytest.raises(ApiError) as missing:
+        client.call(PACKAGE_PATH, {})
+    assert missing.value.rtn == -2002  # MissingParameter
+    with pytest.raises(ApiError) as wrong_type:
+        client.call(PACKAGE_PATH, {"query_image_package": 5})
+    assert wrong_type.value.rtn == -2003
+    with pytest.raises(ApiError) as bad_level:
+        client.check_image_package(_package(credentials, [astronaut_jpeg]), check_anti_screen_threshold="medium")
+    assert bad_level.value.rtn == -2003  # the manual offers "high" and "low" only for anti-screen
+    with pytest.raises(ApiError) as too_many:
+        client.check_image_package(_package(credentials, [astronaut_jpeg]), return_feature_string=True, feature_number=2)
+    assert too_many.value.rtn == -2003
