@@ -224,7 +224,7 @@ class NotSupportedYet(InvalidInput):
     message = "option not supported yet"
     cause = (
         "The request uses a capability of the manual that this release does not implement "
-        "yet (watermark types 5/7/9/101, remove_watermark, image packages, "
+        "yet (watermark types 5/7/9/101, remove_watermark, "
         "query_image_additional_info); the detail names it. It is never silently ignored."
     )
 

@@ -68,3 +68,23 @@ def test_bad_requests_are_refused(client: Client, credentials: NewCredentials, a
     with pytest.raises(ApiError) as too_many:
         client.check_image_package(_package(credentials, [astronaut_jpeg]), return_feature_string=True, feature_number=2)
     assert too_many.value.rtn == -2003
+
+
+def test_verification_with_a_package(client: Client, credentials: NewCredentials, astronaut_jpeg: bytes) -> None:
+    package = _package(credentials, [astronaut_jpeg, astronaut_jpeg], customer_defined_content="loan 3")
+    answer = client.face_pair_verification(
+        query_package=package, database_image=astronaut_jpeg, query_image_package_check_same_person=True,
+        query_image_package_check_dark_illumination=True, true_negative_rate="99.9",
+    )  # fmt: skip
+    assert answer["pair_verify_result"] == 0 and answer["pair_verify_similarity"] > 90
+    result = answer["query_image_package_result"]
+    assert result["is_valid_package"] is True and result["customer_defined_content"] == "loan 3"
+    assert "query_image_contents" not in result  # CS202.2 returns the images only when asked
+    assert result["is_same_person"] is True and result["is_dark_illumination_check_passed"] is True
+    replayed = client.face_pair_verification(query_package=package, database_image=astronaut_jpeg)
+    assert (replayed["pair_verify_result"], replayed["pair_verify_similarity"]) == (1, 0.0)
+    assert replayed["query_image_package_result"]["invalid_reason"] == "replayed"
+    with pytest.raises(ApiError) as both:
+        client.face_pair_verification(query_package=_package(credentials, [astronaut_jpeg]), query_image=astronaut_jpeg,
+                                      database_image=astronaut_jpeg)  # fmt: skip
+    assert both.value.rtn == -2003

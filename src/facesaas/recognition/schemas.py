@@ -10,10 +10,13 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from facesaas.liveness.schemas import PackageOptions
+
 __all__ = [
     "ExtractionRequest",
     "ExtractionResponse",
     "VerificationRequest",
+    "PackageVerificationRequest",
     "VerificationResponse",
     "VerifyDetail",
     "FaceRect",
@@ -80,6 +83,14 @@ class VerificationRequest(_Strict):
     max_faces_allowed: int = Field(1, description="查询照片中至多有几个人脸, >= 1; more faces in the query image is an error (rtn -3002).")
     enable_verify_detail: bool = Field(False, description="是否返回比对的详细信息 (verify_detail.score_list).")
     return_face_rect: bool = Field(False, description="是否返回查询照每张人脸的位置 (with enable_verify_detail, query images only).")
+
+
+class PackageVerificationRequest(VerificationRequest, PackageOptions):
+    """CS202.2 with ``query_image_package``: the query face is the package's frontal image
+    (its first), and the package's checks run as in 101.3."""
+
+    query_image_package: str = Field(description="查询人脸的大礼包: base64 of a liveness package (docs/liveness.md).")
+    query_image_package_return_image_list: bool = Field(False, description="是否返回大礼包中解出的图片列表 (default false in CS202.2).")
 
 
 class FaceRect(BaseModel):

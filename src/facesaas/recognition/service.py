@@ -38,11 +38,12 @@ from facesaas.recognition.schemas import (
 
 if TYPE_CHECKING:
     from facesaas.documents.ocr import OcrEngine
+    from facesaas.liveness.service import PackageChecker
+    from facesaas.recognition.schemas import PackageVerificationRequest
 
-__all__ = ["ImageLimits", "parse_request", "extract_features", "verify_pair", "reject_unsupported"]
+__all__ = ["ImageLimits", "parse_request", "extract_features", "verify_pair", "verify_package_pair", "reject_unsupported"]
 
 # Manual fields whose capability belongs to a later release: present → NotSupportedYet.
-_PACKAGE_PREFIX = "query_image_package"
 _LATER_FIELDS = ("query_image_additional_info",)
 
 
@@ -71,8 +72,8 @@ def parse_request(model: type[BaseModel], body: Any) -> Any:
 def reject_unsupported(body: Mapping[str, Any]) -> None:
     """Refuse manual inputs this release does not implement yet (never ignore them)."""
     for key in body:
-        if key.startswith(_PACKAGE_PREFIX) or key in _LATER_FIELDS:
-            raise NotSupportedYet(f"{key} (liveness image packages and infrared input come in a later release)")
+        if key in _LATER_FIELDS:
+            raise NotSupportedYet(f"{key} (infrared input comes in a later release)")
 
 
 def _require_choice(value: int, allowed: frozenset[int], name: str) -> None:
@@ -177,8 +178,10 @@ def _database_face(engine: FaceEngine, request: VerificationRequest, limits: Ima
     return analysis.faces[0].embedding
 
 
-def _validate_verification(request: VerificationRequest) -> None:
-    for side in ("query", "database"):
+def _validate_verification(request: VerificationRequest, *, package: bool = False) -> None:
+    if package and (request.query_image_content is not None or request.query_image_feature is not None):
+        raise InvalidParameter("give query_image_package or query_image_content/query_image_feature, not both")
+    for side in ("database",) if package else ("query", "database"):
         content = getattr(request, f"{side}_image_content")
         feature = getattr(request, f"{side}_image_feature")
         if content is None and feature is None:
@@ -223,4 +226,46 @@ def verify_pair(
         if request.return_face_rect and request.query_image_content is not None:
             detail["query_face_rect"] = [face.rect for _, face in scored]
         result["verify_detail"] = detail
+    return result
+
+
+def verify_package_pair(
+    engine: FaceEngine,
+    calibration: Calibration,
+    checker: PackageChecker,
+    tenant_id: int,
+    request: PackageVerificationRequest,
+    limits: ImageLimits,
+) -> dict[str, Any]:
+    """CS202.2 with a liveness package: the package's frontal (first) image is the query photo;
+    its checks run as in 101.3 and come back in ``query_image_package_result``. A package
+    that is not valid compares nothing: ``pair_verify_result`` 1, similarity 0, and the reason
+    in the package result (the manual's answer shape, not an error)."""
+    from facesaas.liveness.package import InvalidPackage
+
+    _validate_verification(request, package=True)
+    database = _database_face(engine, request, limits)
+    try:
+        opened = checker.open(tenant_id, request.query_image_package)
+    except InvalidPackage as exc:
+        invalid = {"is_valid_package": False, "invalid_reason": exc.reason, "invalid_detail": exc.detail}
+        return {"pair_verify_result": 1, "pair_verify_similarity": 0.0, "query_image_package_result": invalid}
+    package_result = checker.describe(opened, request)
+    analysis = engine.analyze(opened.images[0], max_faces=1, auto_rotate=request.auto_rotate_for_query, flip=request.auto_flip)
+    if not analysis.faces:
+        raise NoFaceDetected("query_image_package (its frontal image)")
+    face = analysis.faces[0]
+    score = engine.similarity(face.embedding, database)
+    if face.flip_embedding is not None:
+        score = max(score, engine.similarity(face.flip_embedding, database))
+    threshold = calibration.similarity_threshold(request.true_negative_rate)
+    result: dict[str, Any] = {
+        "pair_verify_result": 0 if score >= threshold else 1,
+        "pair_verify_similarity": round(score, 4),
+        "query_image_package_result": package_result,
+    }
+    if request.enable_verify_detail:
+        result["verify_detail"] = {"score_list": [round(score, 4)]}
+        if request.return_face_rect:
+            result["verify_detail"]["query_face_rect"] = [_rect(face)]
     return result

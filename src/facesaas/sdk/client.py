@@ -125,13 +125,18 @@ class Client:
         *,
         query_image: bytes | None = None,
         query_feature: str | None = None,
+        query_package: str | None = None,
         database_image: bytes | None = None,
         database_feature: str | None = None,
         **options: Any,
     ) -> dict[str, Any]:
-        """CS202.2. Give one of query_image/query_feature and one of database_image/database_feature;
-        ``options`` are the manual's other fields (database_image_type, true_negative_rate, …)."""
+        """CS202.2. Give one of query_image/query_feature/query_package (a liveness package from
+        :func:`facesaas.sdk.build_package`) and one of database_image/database_feature;
+        ``options`` are the manual's other fields (database_image_type, true_negative_rate,
+        query_image_package_check_same_person, …)."""
         payload: dict[str, Any] = dict(options)
+        if query_package is not None:
+            payload["query_image_package"] = query_package
         if query_image is not None:
             payload["query_image_content"] = _b64(query_image)
         if query_feature is not None:

@@ -14,6 +14,7 @@ from facesaas.recognition import service
 from facesaas.recognition.schemas import (
     ExtractionRequest,
     ExtractionResponse,
+    PackageVerificationRequest,
     VerificationRequest,
     VerificationResponse,
 )
@@ -49,6 +50,13 @@ async def feature_extraction(request: Request, context: Ctx, signed: SignedBody)
 async def face_pair_verification(request: Request, context: Ctx, signed: SignedBody) -> JSONResponse:
     """Compare a query photo or feature with a database photo or feature (manual 9.2 CS202.2)."""
     service.reject_unsupported(signed.body)
+    if "query_image_package" in signed.body:
+        package = service.parse_request(PackageVerificationRequest, signed.body)
+        result = await context.gate.run(
+            service.verify_package_pair, context.engine, context.calibration, context.packages,
+            signed.principal.tenant_id, package, context.limits_1to1,
+        )  # fmt: skip
+        return ok(request, result)
     parsed = service.parse_request(VerificationRequest, signed.body)
     result = await context.gate.run(
         service.verify_pair, context.engine, context.calibration, parsed, context.limits_1to1
