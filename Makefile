@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 BENCH_STAMP := $(VENV)/.installed-bench
 
-.PHONY: install run test test-sqlite test-postgres bench bench-scale identification documents calibrate docs clean
+.PHONY: install run test test-sqlite test-postgres bench bench-scale identification documents liveness calibrate docs clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -54,6 +54,11 @@ identification: install
 # ~4,600 rendered documents (~30 minutes on 2 cores): bench/results/documents-latest.md.
 documents: install
 	$(BIN)/python bench/documents.py
+
+# Liveness checks: BPCER on live CelebA packages, APCER per generated attack kind and level,
+# the 4 real spoof/live images, cost per package (~3 minutes): bench/results/liveness-latest.md.
+liveness: install
+	$(BIN)/python bench/liveness.py
 
 calibrate: install
 	$(BIN)/facesaas calibrate ../shared/data/faces/celeba --out src/facesaas/face/calibration.json

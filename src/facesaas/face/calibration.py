@@ -54,6 +54,8 @@ class Calibration:
 
     thresholds: dict[str, float]
     source: dict
+    roc: tuple[tuple[float, float], ...] = ()
+    """Measured (false-accept rate, cosine threshold) points, FAR 1e-2 … 1e-5."""
 
     def cosine_threshold(self, true_negative_rate: str) -> float:
         """Cosine threshold (−1..1) for a rate of :data:`SEARCH_TRUE_NEGATIVE_RATES`; KeyError otherwise."""
@@ -62,6 +64,14 @@ class Calibration:
     def similarity_threshold(self, true_negative_rate: str) -> float:
         """The same threshold on the API's 0–100 similarity scale."""
         return float(similarity_from_cosine(self.thresholds[true_negative_rate]))
+
+    def similarity_at_far(self, far: float) -> float:
+        """The 0–100 similarity threshold measured for false-accept rate ``far`` (one of the
+        ROC points, e.g. 1e-2, which no true_negative_rate names); KeyError otherwise."""
+        for rate, cosine in self.roc:
+            if abs(rate - far) <= 1e-12:
+                return float(similarity_from_cosine(cosine))
+        raise KeyError(far)
 
 
 def far_from_true_negative_rate(rate: str) -> float:
@@ -82,4 +92,8 @@ def load_calibration() -> Calibration:
     cosines = list(thresholds.values())
     if any(low >= high for low, high in zip(cosines, cosines[1:], strict=False)):
         raise ConfigurationError(f"calibration.json thresholds do not rise with true_negative_rate: {thresholds}")
-    return Calibration(thresholds=thresholds, source=data.get("source", {}))
+    try:
+        roc = tuple((float(point["far"]), float(point["cosine"])) for point in data.get("roc", []))
+    except (KeyError, ValueError, TypeError) as exc:
+        raise ConfigurationError(f"calibration.json roc unreadable: {exc}") from exc
+    return Calibration(thresholds=thresholds, source=data.get("source", {}), roc=roc)
