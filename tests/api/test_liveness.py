@@ -4,20 +4,22 @@ key, real face images, invalid packages answered (not errors), bad requests refu
 from __future__ import annotations
 
 import base64
+from collections.abc import Callable
 
 import pytest
 
 from facesaas.sdk import ApiError, Client, build_package
 from facesaas.sdk.client import PACKAGE_PATH
 from facesaas.tenants.service import NewCredentials
+from tests.sdk.test_js_package import build, images, node, run_js  # noqa: F401 - the browser packer's fixtures
 
 CHECK_PREFIXES = ("is_anti_screen_check", "is_dark_illumination_check", "is_anti_picture_check",
                   "is_anti_eye_blockage_check", "is_anti_hole_check")  # fmt: skip
 
 
-def _package(credentials: NewCredentials, images: list[bytes], **options: object) -> str:
+def _package(credentials: NewCredentials, frames: list[bytes], **options: object) -> str:
     assert credentials.package_key is not None
-    return build_package(images, key=credentials.package_key.key, key_id=credentials.package_key.key_id, **options)  # type: ignore[arg-type]
+    return build_package(frames, key=credentials.package_key.key, key_id=credentials.package_key.key_id, **options)  # type: ignore[arg-type]
 
 
 def test_every_check_answers_with_the_manuals_fields(client: Client, credentials: NewCredentials,
@@ -88,3 +90,14 @@ def test_verification_with_a_package(client: Client, credentials: NewCredentials
         client.face_pair_verification(query_package=_package(credentials, [astronaut_jpeg]), query_image=astronaut_jpeg,
                                       database_image=astronaut_jpeg)  # fmt: skip
     assert both.value.rtn == -2003
+
+
+def test_a_browser_built_package_through_the_server(client: Client, credentials: NewCredentials, astronaut_jpeg: bytes,
+                                                    build: Callable[..., str]) -> None:  # noqa: F811  # fmt: skip
+    # The ES module under Node, with this customer's key, judged by the running service.
+    assert credentials.package_key is not None
+    package = build(key=credentials.package_key.key, keyId=credentials.package_key.key_id, createdAt=None,
+                    customerDefinedContent="浏览器", image_list=[astronaut_jpeg])  # fmt: skip
+    result = client.check_image_package(package, check_dark_illumination=True)["query_image_package_result"]
+    assert result["is_valid_package"] is True and result["customer_defined_content"] == "浏览器"
+    assert result["is_dark_illumination_check_passed"] is True

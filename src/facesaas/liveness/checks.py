@@ -49,7 +49,7 @@ THRESHOLDS: dict[str, dict[str, float]] = {
     # facesaas.liveness.service.SAME_PERSON_FAR).
     "same_person": {},
     # Negated spectral grid-peak height (see facesaas.documents.forensics.grid_peak).
-    "anti_screen": {"high": -0.55, "low": -0.9},
+    "anti_screen": {"high": -0.45, "low": -0.55},
     # Face luminance 0–255 that must be reached; the level is the darkness *allowed*.
     "dark_illumination": {"high": 8.0, "medium": 25.0, "low": 50.0},
     # 1 − the share of face features one homography explains (higher = less flat).
