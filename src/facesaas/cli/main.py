@@ -70,12 +70,13 @@ def serve(data_dir: Path | None, host: str | None, port: int | None) -> None:
     click.echo(
         f"FaceSaaS on {base}  (API docs: {base}/docs, data: {settings.data_dir.resolve()})\n"
         "Call it:\n"
-        f"  1. {command} tenant create demo --json --data-dir {settings.data_dir}   # AccessID, AccessKey, public key\n"
-        "  2. from facesaas.sdk import Client\n"
+        f"  1. {command} tenant create demo --json --data-dir {settings.data_dir}   # AccessID, AccessKey, public key, package key\n"
+        "  2. from facesaas.sdk import Client, build_package\n"
         f"     c = Client('{base}', access_id, access_key, public_key_pem)\n"
         "     c.face_pair_verification(query_image=open('a.jpg','rb').read(), database_image=open('b.jpg','rb').read())\n"
         "     c.register_in_repo('blacklist', 'b001', label=1, image=open('b.jpg','rb').read())\n"
         "     c.retrieval_in_repo(label=1, repo_name='blacklist', image=open('a.jpg','rb').read())\n"
+        "     c.check_image_package(build_package([open('a.jpg','rb').read()], key=base64.b64decode(package_key), key_id=package_key_id))\n"
         f"  or: {command} compare a.jpg b.jpg --url {base} --access-id ... --access-key ... --public-key {settings.keys_dir}/server_public.pem"
     )
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
