@@ -97,22 +97,24 @@ def build_context(settings: Settings, *, replay_store: ReplayStore | None = None
     except BaseException:
         database.dispose()
         raise
+    engine = get_engine(settings.inference_threads, settings.detection_threshold)
+    calibration = load_calibration()
     return AppContext(
         settings=settings,
         database=database,
         keys=keys,
         tenants=tenants,
         authenticator=authenticator,
-        engine=get_engine(settings.inference_threads, settings.detection_threshold),
-        calibration=load_calibration(),
+        engine=engine,
+        calibration=calibration,
         gate=EngineGate(settings.engine_workers, settings.max_pending),
         limits_1to1=ImageLimits(settings.max_image_bytes, settings.max_image_pixels),
         limits_repo=ImageLimits(settings.max_repo_image_bytes, settings.max_image_pixels),
         repositories=repositories,
         packages=PackageChecker(
             PackageKeyStore(database),
-            get_engine(settings.inference_threads, settings.detection_threshold),
-            load_calibration(),
+            engine,
+            calibration,
             max_age_seconds=settings.package_max_age_seconds,
             future_skew_seconds=settings.package_future_skew_seconds,
             max_pixels=settings.max_image_pixels,

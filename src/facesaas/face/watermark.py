@@ -5,8 +5,8 @@ eyes and mouth and pull SFace embeddings away from the person's. :func:`remove_m
 mesh as long, thin strokes darker (or lighter) than the median of their neighbourhood — kept
 only where they form connected curves spanning a good part of the photo, so eyes, brows and
 nostrils (wider than a stroke, and short) stay — and fills
-those pixels from their neighbours (Telea inpainting). :func:`mesh_kind` tells the manual's
-types apart by the same mask: a pale mesh is 5 (finance), a dark one whose strokes join into
+those pixels from their neighbours (Telea inpainting). :func:`read_mesh` also tells the
+manual's types apart by the same mask: a pale mesh is 5 (finance), a dark one whose strokes join into
 one grid is 9 (wire mesh), separate dark waves are 7 (police). Classical image processing, no
 model; cost ~2–5 ms on a 178 × 220 photo. Coordinates are pixels of the image given.
 """
@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-__all__ = ["MeshReading", "read_mesh", "remove_mesh", "mesh_kind", "NO_MESH"]
+__all__ = ["MeshReading", "read_mesh", "remove_mesh", "NO_MESH"]
 
 NO_MESH = 0
 """``kind`` when no mesh is found."""
@@ -72,11 +72,6 @@ def read_mesh(bgr: np.ndarray) -> MeshReading:
         return MeshReading(light, 5, light_cover)
     # A wire mesh is one connected grid; police waves are separate strokes.
     return MeshReading(dark, 9 if dark_parts <= 2 else 7, dark_cover)
-
-
-def mesh_kind(bgr: np.ndarray) -> int:
-    """The manual's watermark type of ``bgr``: 5, 7, 9, or :data:`NO_MESH`."""
-    return read_mesh(bgr).kind
 
 
 def remove_mesh(bgr: np.ndarray, reading: MeshReading | None = None) -> np.ndarray:

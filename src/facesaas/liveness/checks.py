@@ -32,6 +32,8 @@ __all__ = [
     "THRESHOLDS",
     "MIN_FACE_PX",
     "same_person",
+    "embed_faces",
+    "PIXEL_CHECKS",
     "anti_screen",
     "dark_illumination",
     "anti_picture",
@@ -115,24 +117,36 @@ def _face_region(frame: Frame, shrink: float = 0.2) -> np.ndarray:
     return frame.image[y0:y1, x0:x1] if x1 > x0 + 4 and y1 > y0 + 4 else frame.image
 
 
-def same_person(engine: FaceEngine, frames: list[Frame], threshold: float) -> CheckResult:
+def embed_faces(engine: FaceEngine, frames: list[Frame]) -> list[np.ndarray | None]:
+    """The SFace embedding of each frame's face (None where there is none); ~20 ms per face.
+    Computed once per package and shared by the same-person check and the feature string."""
+    from facesaas.face.embedder import align_face
+
+    return [
+        engine.embedder.embed(align_face(frame.image, frame.face.landmarks)) if frame.face is not None else None
+        for frame in frames
+    ]
+
+
+def same_person(
+    engine: FaceEngine, frames: list[Frame], threshold: float, embeddings: list[np.ndarray | None] | None = None
+) -> CheckResult:
     """Whether every image shows one person: the images must form one group in which each is
     linked to the others by a chain of pairs at or above ``threshold`` (0–100). Score: the
     weakest link of the strongest such chain (the smallest edge of the maximum spanning tree
     of pairwise similarities). One face swapped in is linked to nobody and fails; a genuine
     package with one poor frame still passes through its better pairs. Needs a face in every
-    image and at least two images; ~20 ms per face."""
+    image and at least two images; ``embeddings`` (from :func:`embed_faces`) are computed
+    here when not given."""
     if len(frames) < 2 or any(frame.face is None for frame in frames):
         return CheckResult.cannot_judge()
-    from facesaas.face.embedder import align_face
-
-    embeddings = [engine.embedder.embed(align_face(frame.image, frame.face.landmarks)) for frame in frames]  # type: ignore[union-attr]
+    vectors = [v for v in (embeddings if embeddings is not None else embed_faces(engine, frames)) if v is not None]
     linked, weakest = {0}, 100.0
-    while len(linked) < len(embeddings):  # Prim's algorithm, maximising
+    while len(linked) < len(vectors):  # Prim's algorithm, maximising
         best, chosen = -1.0, -1
         for i in linked:
-            for j in range(len(embeddings)):
-                if j not in linked and (similarity := engine.similarity(embeddings[i], embeddings[j])) > best:
+            for j in range(len(vectors)):
+                if j not in linked and (similarity := engine.similarity(vectors[i], vectors[j])) > best:
                     best, chosen = similarity, j
         linked.add(chosen)
         weakest = min(weakest, best)
@@ -281,3 +295,14 @@ def anti_hole(frames: list[Frame], threshold: float) -> CheckResult:
         return CheckResult.cannot_judge()
     score = 1.0 - share
     return CheckResult(True, score >= threshold, round(score, 4))
+
+
+PIXEL_CHECKS = {
+    "anti_screen": anti_screen,
+    "dark_illumination": dark_illumination,
+    "anti_picture": anti_picture,
+    "anti_eye_blockage": eye_blockage,
+    "anti_hole": anti_hole,
+}
+"""The checks that need no model beyond detection, by their request name: ``f(frames,
+threshold)``."""

@@ -92,9 +92,8 @@ class PackageKeyStore:
         past their ``expires_at`` are pruned first: such packages are refused as expired."""
         now = dt.datetime.now(dt.UTC)
         try:
-            with self._database.engine.begin() as connection:
+            with self._database.engine.begin() as connection:  # a replay rolls the pruning back too: harmless
                 connection.execute(delete(PackageUse).where(PackageUse.expires_at < now))
-            with self._database.engine.begin() as connection:
                 connection.execute(
                     insert(PackageUse).values(tenant_id=tenant_id, package_id=package_id, expires_at=expires_at)
                 )

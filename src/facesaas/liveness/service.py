@@ -29,7 +29,7 @@ from facesaas.liveness.keys import PackageKeyStore
 from facesaas.liveness.package import InvalidPackage, Limits, Package, decode_base64, open_sealed, parse_header
 from facesaas.liveness.schemas import PackageOptions
 
-__all__ = ["PackageChecker", "OpenedPackage", "SAME_PERSON_FAR", "run_check"]
+__all__ = ["PackageChecker", "OpenedPackage", "SAME_PERSON_FAR", "run_check", "invalid_result"]
 
 _CHECK_FIELDS = {
     "anti_screen": "is_anti_screen_check",
@@ -98,7 +98,7 @@ class PackageChecker:
         try:
             opened = self.open(tenant_id, text)
         except InvalidPackage as exc:
-            return {"is_valid_package": False, "invalid_reason": exc.reason, "invalid_detail": exc.detail}
+            return invalid_result(exc)
         return self.describe(opened, options)
 
     def describe(self, opened: OpenedPackage, options: PackageOptions) -> dict[str, Any]:
@@ -119,10 +119,14 @@ class PackageChecker:
         if options.query_image_package_return_image_list:
             result["query_image_contents"] = [base64.b64encode(data).decode("ascii") for data in package.images]
         frames = checks.observe(self.engine, images)
+        wanted = options.query_image_package_return_feature_string or options.query_image_package_check_same_person
+        embeddings = checks.embed_faces(self.engine, frames) if wanted else []
         if options.query_image_package_return_feature_string:
-            result["feature_string"] = self._features(frames[: options.query_image_package_feature_number])
+            vectors = [v for v in embeddings[: options.query_image_package_feature_number] if v is not None]
+            result["feature_string"] = encode_feature(np.stack(vectors)) if vectors else ""
         if options.query_image_package_check_same_person:
-            same = checks.same_person(self.engine, frames, self.calibration.similarity_at_far(SAME_PERSON_FAR))
+            threshold = self.calibration.similarity_at_far(SAME_PERSON_FAR)
+            same = checks.same_person(self.engine, frames, threshold, embeddings)
             result.update(is_same_person=same.passed, is_same_person_check_valid=same.valid,
                           is_same_person_check_score=same.score)  # fmt: skip
         for name, prefix in _CHECK_FIELDS.items():
@@ -134,25 +138,12 @@ class PackageChecker:
                            f"{prefix}_score": outcome.score})  # fmt: skip
         return result
 
-    def _features(self, frames: list[checks.Frame]) -> str:
-        """The features of the faces of ``frames`` (those that have one), frontal first."""
-        from facesaas.face.embedder import align_face
 
-        vectors = [self.engine.embedder.embed(align_face(f.image, f.face.landmarks)) for f in frames if f.face is not None]
-        return encode_feature(np.stack(vectors)) if vectors else ""
+def invalid_result(exc: InvalidPackage) -> dict[str, Any]:
+    """``query_image_package_result`` of a package that is not valid (101.3 and CS202.2)."""
+    return {"is_valid_package": False, "invalid_reason": exc.reason, "invalid_detail": exc.detail}
 
 
 def run_check(name: str, frames: list[checks.Frame], level: str) -> checks.CheckResult:
     """One pixel-level check by its request name at the threshold ``level`` names."""
-    threshold = checks.THRESHOLDS[name][level]
-    if name == "anti_screen":
-        return checks.anti_screen(frames, threshold)
-    if name == "dark_illumination":
-        return checks.dark_illumination(frames, threshold)
-    if name == "anti_picture":
-        return checks.anti_picture(frames, threshold)
-    if name == "anti_eye_blockage":
-        return checks.eye_blockage(frames, threshold)
-    if name == "anti_hole":
-        return checks.anti_hole(frames, threshold)
-    raise ValueError(f"unknown check {name!r}")
+    return checks.PIXEL_CHECKS[name](frames, checks.THRESHOLDS[name][level])

@@ -242,14 +242,14 @@ def verify_package_pair(
     that is not valid compares nothing: ``pair_verify_result`` 1, similarity 0, and the reason
     in the package result (the manual's answer shape, not an error)."""
     from facesaas.liveness.package import InvalidPackage
+    from facesaas.liveness.service import invalid_result
 
     _validate_verification(request, package=True)
     database = _database_face(engine, request, limits)
     try:
         opened = checker.open(tenant_id, request.query_image_package)
     except InvalidPackage as exc:
-        invalid = {"is_valid_package": False, "invalid_reason": exc.reason, "invalid_detail": exc.detail}
-        return {"pair_verify_result": 1, "pair_verify_similarity": 0.0, "query_image_package_result": invalid}
+        return {"pair_verify_result": 1, "pair_verify_similarity": 0.0, "query_image_package_result": invalid_result(exc)}
     package_result = checker.describe(opened, request)
     analysis = engine.analyze(opened.images[0], max_faces=1, auto_rotate=request.auto_rotate_for_query, flip=request.auto_flip)
     if not analysis.faces:
