@@ -37,7 +37,6 @@ __all__ = [
     "ImageDimensionsTooLarge",
     "InvalidFeature",
     "FeatureModelMismatch",
-    "NotSupportedYet",
     "DocumentNeedsImage",
     "NoFaceDetected",
     "TooManyFaces",
@@ -219,16 +218,6 @@ class FeatureModelMismatch(InvalidInput):
     cause = "The feature string names a model or dimension this server does not run; re-extract it."
 
 
-class NotSupportedYet(InvalidInput):
-    rtn = -2012
-    message = "option not supported yet"
-    cause = (
-        "The request uses a capability of the manual that this release does not implement "
-        "yet (watermark types 5/7/9/101, remove_watermark, "
-        "query_image_additional_info); the detail names it. It is never silently ignored."
-    )
-
-
 class DocumentNeedsImage(InvalidInput):
     rtn = -2013
     message = "documents are read from images: send mode 1 with user_info.image_content"
@@ -339,7 +328,6 @@ ERROR_CLASSES: tuple[type[FaceSaaSError], ...] = (
     ImageDimensionsTooLarge,
     InvalidFeature,
     FeatureModelMismatch,
-    NotSupportedYet,
     DocumentNeedsImage,
     NoFaceDetected,
     TooManyFaces,

@@ -107,20 +107,6 @@ def test_face_num_on_multi_face_images(client: Client, shared_data: Path) -> Non
         assert expected - cut_off <= got <= expected, (row["image"], got)
 
 
-@pytest.mark.parametrize("image_type", [5, 7, 9, 101])
-def test_watermark_types_are_not_supported_yet(client: Client, celeba: Path, image_type: int) -> None:
-    with pytest.raises(ApiError) as info:
-        client.feature_extraction((celeba / CELEBA_A).read_bytes(), image_type=image_type)
-    assert info.value.rtn == -2012 and str(image_type) in info.value.message
-
-
-@pytest.mark.parametrize("option", [{"remove_watermark": True}])
-def test_later_options_answer_not_supported_yet(client: Client, celeba: Path, option: dict) -> None:
-    with pytest.raises(ApiError) as info:
-        client.feature_extraction((celeba / CELEBA_A).read_bytes(), image_type=2, **option)
-    assert info.value.rtn == -2012 and next(iter(option)) in info.value.message
-
-
 @pytest.mark.parametrize("image_type", [0, 6, 301, 102])
 def test_unknown_image_types_are_invalid(client: Client, celeba: Path, image_type: int) -> None:
     with pytest.raises(ApiError) as info:

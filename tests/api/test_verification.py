@@ -158,22 +158,6 @@ def test_query_image_types_accepted_and_checked(client: Client, celeba: Path) ->
     assert info.value.rtn == -2003
 
 
-@pytest.mark.parametrize("database_type", [5, 7, 9, 101])
-def test_watermarked_database_types_not_supported_yet(client: Client, celeba: Path, database_type: int) -> None:
-    with pytest.raises(ApiError) as info:
-        client.face_pair_verification(
-            query_image=_read(celeba, SAME[0]), database_image=_read(celeba, SAME[1]), database_image_type=database_type
-        )
-    assert info.value.rtn == -2012
-
-
-@pytest.mark.parametrize("field,value", [("query_image_additional_info", {"infrared_face_image_content": "AAAA"})])
-def test_infrared_fields_not_supported_yet(client: Client, celeba: Path, field: str, value: object) -> None:
-    with pytest.raises(ApiError) as info:
-        client.face_pair_verification(query_image=_read(celeba, SAME[0]), database_image=_read(celeba, SAME[1]), **{field: value})
-    assert info.value.rtn == -2012 and field in info.value.message
-
-
 def test_sides_are_required_and_exclusive(client: Client, celeba: Path) -> None:
     image = _read(celeba, SAME[0])
     with pytest.raises(ApiError) as info:

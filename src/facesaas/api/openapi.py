@@ -50,7 +50,7 @@ def signed_operation(body_model: type[BaseModel]) -> dict[str, Any]:
             },
         },
         "responses": {
-            400: {"description": "invalid input (rtn -2001…-2012)"},
+            400: {"description": "invalid input (rtn -2001…-2013)"},
             401: {"description": "authentication failed (rtn -1001…-1008)"},
             413: {"description": "body or image too large"},
             422: {"description": "no face / too many faces"},

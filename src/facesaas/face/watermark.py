@@ -59,19 +59,24 @@ def _strokes(grey: np.ndarray, *, dark: bool, scale: float) -> tuple[np.ndarray,
     return (keep[labels] * 255).astype(np.uint8), int(keep.sum())
 
 
-def read_mesh(bgr: np.ndarray) -> MeshReading:
-    """Find a mesh in ``bgr`` (BGR uint8): its pixels, kind and cover."""
+def read_mesh(bgr: np.ndarray, kind: int | None = None) -> MeshReading:
+    """Find a mesh in ``bgr`` (BGR uint8): its pixels, kind and cover. With ``kind`` (5, 7 or
+    9, as a client declares it) only strokes of that kind's polarity are looked for — pale for
+    5, dark for 7 and 9 — and a mesh found is reported as that kind. Cost ~2–5 ms at 178 × 220."""
+    if kind not in (None, 5, 7, 9):
+        raise ValueError(f"kind must be 5, 7, 9 or None, got {kind}")
     grey = cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY)
     scale = min(grey.shape) / 178.0
-    dark, dark_parts = _strokes(grey, dark=True, scale=scale)
-    light, _ = _strokes(grey, dark=False, scale=scale)
+    empty = np.zeros(grey.shape, np.uint8)
+    dark, dark_parts = _strokes(grey, dark=True, scale=scale) if kind != 5 else (empty, 0)
+    light, _ = _strokes(grey, dark=False, scale=scale) if kind in (None, 5) else (empty, 0)
     dark_cover, light_cover = float((dark > 0).mean()), float((light > 0).mean())
     if max(dark_cover, light_cover) < _MIN_COVER:
-        return MeshReading(np.zeros(grey.shape, np.uint8), NO_MESH, max(dark_cover, light_cover))
+        return MeshReading(empty, NO_MESH, max(dark_cover, light_cover))
     if light_cover > dark_cover:
         return MeshReading(light, 5, light_cover)
     # A wire mesh is one connected grid; police waves are separate strokes.
-    return MeshReading(dark, 9 if dark_parts <= 2 else 7, dark_cover)
+    return MeshReading(dark, kind or (9 if dark_parts <= 2 else 7), dark_cover)
 
 
 def remove_mesh(bgr: np.ndarray, reading: MeshReading | None = None) -> np.ndarray:

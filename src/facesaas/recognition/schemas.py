@@ -1,9 +1,8 @@
 """Request and response bodies of CS201.1 and CS202.2, with the manual's field descriptions.
 
 Types are strict: ``"image_type": "3"`` or ``"auto_rotate": 1`` are wrong types, not coerced.
-Unknown fields are ignored (forward compatibility); fields of the manual that a later release
-implements are accepted by name and answered with ``NotSupportedYet`` (see
-:func:`facesaas.recognition.service.reject_unsupported`).
+Unknown fields are ignored (forward compatibility). What each image type changes is in
+:mod:`facesaas.recognition.image_types`.
 """
 
 from __future__ import annotations
@@ -20,6 +19,7 @@ __all__ = [
     "VerificationResponse",
     "VerifyDetail",
     "FaceRect",
+    "AdditionalInfo",
     "EXTRACTION_IMAGE_TYPES",
     "QUERY_IMAGE_TYPES",
     "DATABASE_IMAGE_TYPES",
@@ -33,8 +33,8 @@ WATERMARK_TYPES = frozenset({5, 7, 9, 101})
 
 _IMAGE_TYPES_DOC = (
     "证件照=1, 证件照翻拍=2, 类证件照=3, 芯片照=4, 金融行业水印证件照=5, 公安行业水印证件照=7, "
-    "铁丝网水印证件照=9, 自动类型水印照=101. Types 2 and 4 are processed as ordinary photos in this "
-    "release; 5/7/9/101 answer NotSupportedYet (rtn -2012)."
+    "铁丝网水印证件照=9, 自动类型水印照=101 (mesh kind detected). 5/7/9/101 are de-meshed before "
+    "detection; 2 uses the card's portrait (the largest face)."
 )
 
 
@@ -50,7 +50,7 @@ class ExtractionRequest(_Strict):
     auto_rotate: bool = Field(False, description="是否开启自动旋转: try 0/90/180/270° and keep the best face.")
     flip_image: bool = Field(False, description="是否开启镜像: also return flip_feature of the mirrored face(s).")
     max_faces_allowed: int = Field(1, description="最多抽取人脸特征数, 1 or 2: the largest faces are kept.")
-    remove_watermark: bool = Field(False, description="是否返回去水印照片 (watermark types only; not supported yet).")
+    remove_watermark: bool = Field(False, description="是否返回去水印照片: return the de-meshed photo as processed_image_content (image_type 5/7/9/101 only; other types: rtn -2003).")
     idcard_ocr: bool = Field(False, description="开启身份证识别 (image_type=2 only): also return idcard_type and idcard_ocr_result; a side without a face gives face_num 0 and feature \"\".")
     idcard_ocr_mode: int = Field(1, description="1 正面, 2 背面, 3 auto 自动区分正面背面 (with idcard_ocr).")
 
@@ -62,9 +62,17 @@ class ExtractionResponse(BaseModel):
     feature: str = Field(description="特征向量: base64 feature string holding up to max_faces_allowed faces, largest first.")
     flip_feature: str | None = Field(None, description="特征向量 of the mirrored image; only when flip_image is true.")
     face_num: int = Field(description="图像识别得到的人脸个数 (all faces found, not only those extracted).")
-    image_type: int = Field(description="图像的类型 (the input type; watermark refinement comes with watermark support).")
+    processed_image_content: str | None = Field(None, description="去水印后网纹照图片内容: base64 JPEG (quality 95) of the de-meshed photo, same size as the input; only with remove_watermark.")
+    image_type: int = Field(description="图像的类型: the input type, refined for mesh photos: 5/7/9 small (≤128 px wide), 6/8/10 medium; 101 without a mesh found → 1.")
     idcard_type: int | None = Field(None, description="识别出的身份证图片类型 (with idcard_ocr): 1 正面, 2 背面, 3 双面, -1 无效.")
     idcard_ocr_result: dict[str, str] | None = Field(None, description="身份证信息 (with idcard_ocr): the fields of the side(s) idcard_ocr_mode asks for, as in 105.1.")
+
+
+class AdditionalInfo(_Strict):
+    """红外照额外信息: the near-infrared frame taken with the colour query photo."""
+
+    face_key_point_info: str = Field("", description="The client's IR key points: JSON array of 5 [x, y] (right eye, left eye, nose tip, right and left mouth corner), IR-image pixels; default empty.")
+    infrared_face_image_content: str = Field("", description="红外照片: base64 JPEG/PNG, <1 MB; default empty (no check).")
 
 
 class VerificationRequest(_Strict):
@@ -72,7 +80,7 @@ class VerificationRequest(_Strict):
 
     query_image_content: str | None = Field(None, description="查询图片(JPG/PNG)的 Base64 编码, <1 MB. One of image or feature is required.")
     query_image_feature: str | None = Field(None, description="查询人脸的特征量 (a feature string from CS201.1).")
-    query_image_type: int = Field(301, description="查询照片的类型: 类证件照=301, 手持身份证场景=302, VTM 场景=303, 芯片照=4, 身份证翻拍照=2 (302/303/4/2 processed as 301 in this release).")
+    query_image_type: int = Field(301, description="查询照片的类型: 类证件照=301, 手持身份证场景=302, VTM 场景=303, 芯片照=4, 身份证翻拍照=2. 302/303 compare only the largest face (the holder / customer), never the card's portrait.")
     database_image_content: str | None = Field(None, description="登记照片(JPG/PNG)的 Base64 编码, <1 MB. One of image or feature is required.")
     database_image_feature: str | None = Field(None, description="登记人脸的特征量 (the first face of the feature is used).")
     database_image_type: int | None = Field(None, description="登记照片的类型, required with database_image_content. " + _IMAGE_TYPES_DOC)
@@ -83,6 +91,7 @@ class VerificationRequest(_Strict):
     max_faces_allowed: int = Field(1, description="查询照片中至多有几个人脸, >= 1; more faces in the query image is an error (rtn -3002).")
     enable_verify_detail: bool = Field(False, description="是否返回比对的详细信息 (verify_detail.score_list).")
     return_face_rect: bool = Field(False, description="是否返回查询照每张人脸的位置 (with enable_verify_detail, query images only).")
+    query_image_additional_info: AdditionalInfo | None = Field(None, description="红外照额外信息 (with query_image_content only): an infrared frame without a face where the colour photo has one fails liveness — pair_verify_result 1 and the reason in query_image_additional_info_result (docs/liveness.md).")
 
 
 class PackageVerificationRequest(VerificationRequest, PackageOptions):
@@ -105,6 +114,12 @@ class VerifyDetail(BaseModel):
     query_face_rect: list[FaceRect] | None = Field(None, description="与 score_list 一一对应的人脸位置 (return_face_rect).")
 
 
+class InfraredResult(BaseModel):
+    is_live: bool = Field(description="true: the infrared frame shows the colour photo's face; false: pair_verify_result is 1.")
+    infrared_face_num: int = Field(description="Faces found in the infrared frame.")
+    message: str = Field(description="OK, or which condition failed.")
+
+
 class VerificationResponse(BaseModel):
     rtn: int
     message: str
@@ -112,4 +127,5 @@ class VerificationResponse(BaseModel):
     pair_verify_result: int = Field(description="0 表示认为是同一个人, 1 表示认为不是同一个人.")
     pair_verify_similarity: float = Field(description="相似值 0–100, 值越大越相似.")
     verify_detail: VerifyDetail | None = Field(None, description="比对的详细信息, only with enable_verify_detail.")
+    query_image_additional_info_result: InfraredResult | None = Field(None, description="The infrared check's outcome, only when an infrared frame was sent.")
 

@@ -8,30 +8,26 @@ worker thread.
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import cv2
 import numpy as np
 from pydantic import BaseModel, ValidationError
 
-from facesaas.errors import (
-    InternalError,
-    InvalidParameter,
-    MissingParameter,
-    NoFaceDetected,
-    NotSupportedYet,
-    TooManyFaces,
-)
+from facesaas.errors import InternalError, InvalidParameter, MissingParameter, NoFaceDetected, TooManyFaces
 from facesaas.face.calibration import TRUE_NEGATIVE_RATES, Calibration
-from facesaas.face.engine import Face, FaceEngine
+from facesaas.face.engine import Analysis, Face, FaceEngine
 from facesaas.face.feature import decode_feature, encode_feature
-from facesaas.face.image import decode_base64, decode_image
+from facesaas.face.image import decode_base64, decode_image, encode_jpeg
+from facesaas.liveness.infrared import check_infrared, parse_key_points
+from facesaas.recognition.image_types import MESH_TYPES, Prepared, faces_to_compare, prepare
 from facesaas.recognition.schemas import (
     DATABASE_IMAGE_TYPES,
     EXTRACTION_IMAGE_TYPES,
     QUERY_IMAGE_TYPES,
-    WATERMARK_TYPES,
     ExtractionRequest,
     VerificationRequest,
 )
@@ -41,10 +37,7 @@ if TYPE_CHECKING:
     from facesaas.liveness.service import PackageChecker
     from facesaas.recognition.schemas import PackageVerificationRequest
 
-__all__ = ["ImageLimits", "parse_request", "extract_features", "verify_pair", "verify_package_pair", "reject_unsupported"]
-
-# Manual fields whose capability belongs to a later release: present → NotSupportedYet.
-_LATER_FIELDS = ("query_image_additional_info",)
+__all__ = ["ImageLimits", "parse_request", "extract_features", "verify_pair", "verify_package_pair"]
 
 
 @dataclass(frozen=True)
@@ -69,25 +62,20 @@ def parse_request(model: type[BaseModel], body: Any) -> Any:
         raise InvalidParameter(problems) from exc
 
 
-def reject_unsupported(body: Mapping[str, Any]) -> None:
-    """Refuse manual inputs this release does not implement yet (never ignore them)."""
-    for key in body:
-        if key in _LATER_FIELDS:
-            raise NotSupportedYet(f"{key} (infrared input comes in a later release)")
-
-
 def _require_choice(value: int, allowed: frozenset[int], name: str) -> None:
     if value not in allowed:
         raise InvalidParameter(f"{name} must be one of {sorted(allowed)}, got {value}")
 
 
-def _reject_watermark(value: int, name: str) -> None:
-    if value in WATERMARK_TYPES:
-        raise NotSupportedYet(f"{name}={value}: watermarked ID photos come in a later release")
-
-
 def _load_image(content: str, field: str, limits: ImageLimits) -> np.ndarray:
     return decode_image(decode_base64(content, field), field=field, max_bytes=limits.max_bytes, max_pixels=limits.max_pixels)
+
+
+def _prepare(bgr: np.ndarray, image_type: int) -> Prepared:
+    try:
+        return prepare(bgr, image_type)
+    except cv2.error as exc:  # OpenCV's inpainting or filters; never expected for a decoded image
+        raise InternalError("de-meshing failed") from exc
 
 
 def extract_features(
@@ -97,28 +85,31 @@ def extract_features(
     ocr: Callable[[], OcrEngine] | None = None,
 ) -> dict[str, Any]:
     """CS201.1: the feature of the ``max_faces_allowed`` largest faces, and the face count.
-    With ``idcard_ocr`` (image_type 2 only) also the ID card's fields, read by the engine
+    A mesh-watermarked photo (5/7/9/101) is de-meshed first; with ``remove_watermark`` the
+    de-meshed photo comes back as ``processed_image_content``. With ``idcard_ocr`` (image_type 2 only) also the ID card's fields, read by the engine
     ``ocr`` returns; a card side without a face (the back) then gives face_num 0 and an empty
     feature instead of -3001, since its text was asked for too."""
     _require_choice(request.image_type, EXTRACTION_IMAGE_TYPES, "image_type")
     _require_choice(request.max_faces_allowed, frozenset({1, 2}), "max_faces_allowed")
     _require_choice(request.idcard_ocr_mode, frozenset({1, 2, 3}), "idcard_ocr_mode")
-    _reject_watermark(request.image_type, "image_type")
-    if request.remove_watermark:
-        raise NotSupportedYet("remove_watermark (watermarked ID photos come in a later release)")
+    if request.remove_watermark and request.image_type not in MESH_TYPES:
+        raise InvalidParameter(f"remove_watermark applies to watermark image types {sorted(MESH_TYPES)} only")
     if request.idcard_ocr and request.image_type != 2:
         raise InvalidParameter("idcard_ocr applies to image_type 2 (证件照翻拍) only")
     bgr = _load_image(request.image_content, "image_content", limits)
+    prepared = _prepare(bgr, request.image_type)
     analysis = engine.analyze(
-        bgr, max_faces=request.max_faces_allowed, auto_rotate=request.auto_rotate, flip=request.flip_image
+        prepared.image, max_faces=request.max_faces_allowed, auto_rotate=request.auto_rotate, flip=request.flip_image
     )
     if not analysis.faces and not request.idcard_ocr:
         raise NoFaceDetected("image_content")
     result: dict[str, Any] = {
         "feature": encode_feature(np.stack([f.embedding for f in analysis.faces])) if analysis.faces else "",
         "face_num": analysis.face_num,
-        "image_type": request.image_type,
+        "image_type": prepared.image_type,
     }
+    if request.remove_watermark:
+        result["processed_image_content"] = base64.b64encode(encode_jpeg(prepared.image, 95)).decode("ascii")
     if request.flip_image and analysis.faces:
         result["flip_feature"] = encode_feature(np.stack([f.flip_embedding for f in analysis.faces]))
     if request.idcard_ocr:
@@ -141,24 +132,35 @@ class _QueryFace:
     rect: dict[str, int] | None
 
 
-def _query_faces(engine: FaceEngine, request: VerificationRequest, limits: ImageLimits) -> list[_QueryFace]:
+@dataclass(frozen=True)
+class _Query:
+    """The query side: faces to compare (best first after scoring), and for an image the
+    decoded photo and its analysis (the infrared check needs both)."""
+
+    faces: list[_QueryFace]
+    image: np.ndarray | None = None
+    analysis: Analysis | None = None
+
+
+def _query(engine: FaceEngine, request: VerificationRequest, limits: ImageLimits) -> _Query:
     if request.query_image_feature is not None:
         vectors = decode_feature(request.query_image_feature, "query_image_feature")
         if len(vectors) > request.max_faces_allowed:
             raise TooManyFaces(f"query_image_feature holds {len(vectors)} faces, max_faces_allowed is {request.max_faces_allowed}")
-        return [_QueryFace(v, None, None) for v in vectors]
+        return _Query([_QueryFace(v, None, None) for v in vectors])
     assert request.query_image_content is not None
     bgr = _load_image(request.query_image_content, "query_image_content", limits)
-    analysis = engine.analyze(
-        bgr, max_faces=request.max_faces_allowed, auto_rotate=request.auto_rotate_for_query, flip=request.auto_flip
-    )
+    compared = faces_to_compare(request.query_image_type, request.max_faces_allowed)
+    analysis = engine.analyze(bgr, max_faces=compared, auto_rotate=request.auto_rotate_for_query, flip=request.auto_flip)
     if not analysis.faces:
         raise NoFaceDetected("query_image_content")
-    # Small faces far behind the subject do not count against the limit (docs/api.md).
+    # Small faces far behind the subject, or on the ID card a 302 holder shows, do not count
+    # against the limit (docs/api.md).
     prominent = analysis.prominent_count()
     if prominent > request.max_faces_allowed:
         raise TooManyFaces(f"query image holds {prominent} faces, max_faces_allowed is {request.max_faces_allowed}")
-    return [_QueryFace(f.embedding, f.flip_embedding, _rect(f)) for f in analysis.faces]
+    faces = [_QueryFace(f.embedding, f.flip_embedding, _rect(f)) for f in analysis.faces]
+    return _Query(faces, bgr, analysis)
 
 
 def _rect(face: Face) -> dict[str, int]:
@@ -170,11 +172,14 @@ def _database_face(engine: FaceEngine, request: VerificationRequest, limits: Ima
     if request.database_image_feature is not None:
         return decode_feature(request.database_image_feature, "database_image_feature")[0]
     assert request.database_image_content is not None
+    assert request.database_image_type is not None  # checked by _validate_verification
     bgr = _load_image(request.database_image_content, "database_image_content", limits)
-    analysis = engine.analyze(bgr, max_faces=1, auto_rotate=request.auto_rotate_for_database)
+    prepared = _prepare(bgr, request.database_image_type)
+    analysis = engine.analyze(prepared.image, max_faces=1, auto_rotate=request.auto_rotate_for_database)
     if not analysis.faces:
         raise NoFaceDetected("database_image_content")
-    # An ID photo holds one person; if several faces are found the largest is the subject.
+    # An ID photo holds one person; if several faces are found the largest is the subject
+    # (on a type-2 recapture, the card's portrait).
     return analysis.faces[0].embedding
 
 
@@ -193,7 +198,13 @@ def _validate_verification(request: VerificationRequest, *, package: bool = Fals
         raise MissingParameter("database_image_type")
     if request.database_image_type is not None:
         _require_choice(request.database_image_type, DATABASE_IMAGE_TYPES, "database_image_type")
-        _reject_watermark(request.database_image_type, "database_image_type")
+    if request.database_image_type == 101 and request.database_image_feature is not None:
+        raise InvalidParameter("database_image_type 101 (detect the mesh kind) applies to images only, as the manual says")
+    info = request.query_image_additional_info
+    if info is not None and info.infrared_face_image_content and request.query_image_content is None:
+        raise InvalidParameter("query_image_additional_info needs query_image_content (the colour photo taken with it)")
+    if info is not None and info.face_key_point_info and not info.infrared_face_image_content:
+        raise MissingParameter("query_image_additional_info.infrared_face_image_content (face_key_point_info is about it)")
     if request.true_negative_rate not in TRUE_NEGATIVE_RATES:
         raise InvalidParameter(f"true_negative_rate must be one of {list(TRUE_NEGATIVE_RATES)}")
     if request.max_faces_allowed < 1 or request.max_faces_allowed > 16:
@@ -203,12 +214,19 @@ def _validate_verification(request: VerificationRequest, *, package: bool = Fals
 def verify_pair(
     engine: FaceEngine, calibration: Calibration, request: VerificationRequest, limits: ImageLimits
 ) -> dict[str, Any]:
-    """CS202.2: compare every query face with the database face; the best score decides."""
+    """CS202.2: compare every query face with the database face; the best score decides.
+    With an infrared frame in ``query_image_additional_info`` the pair is accepted only if
+    the infrared check passes too (:mod:`facesaas.liveness.infrared`)."""
     _validate_verification(request)
+    key_points = None
+    info = request.query_image_additional_info
+    if info is not None and info.infrared_face_image_content:
+        key_points = parse_key_points(info.face_key_point_info)
+        infrared_image = _load_image(info.infrared_face_image_content, "query_image_additional_info.infrared_face_image_content", limits)
     database = _database_face(engine, request, limits)
-    faces = _query_faces(engine, request, limits)
+    query = _query(engine, request, limits)
     scored = []
-    for face in faces:
+    for face in query.faces:
         score = engine.similarity(face.embedding, database)
         if face.flip_embedding is not None:
             score = max(score, engine.similarity(face.flip_embedding, database))
@@ -226,6 +244,16 @@ def verify_pair(
         if request.return_face_rect and request.query_image_content is not None:
             detail["query_face_rect"] = [face.rect for _, face in scored]
         result["verify_detail"] = detail
+    if info is not None and info.infrared_face_image_content:
+        assert query.analysis is not None and query.image is not None
+        colour_face = query.analysis.detections[0] if query.analysis.detections else None
+        try:
+            infrared = check_infrared(engine, infrared_image, colour_face, query.image.shape, key_points)
+        except cv2.error as exc:
+            raise InternalError("infrared check failed") from exc
+        result["query_image_additional_info_result"] = infrared.as_dict()
+        if not infrared.is_live:
+            result["pair_verify_result"] = 1  # the score stays as measured; liveness failed
     return result
 
 

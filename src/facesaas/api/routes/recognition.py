@@ -35,7 +35,6 @@ def ok(request: Request, result: dict[str, Any]) -> JSONResponse:
 )
 async def feature_extraction(request: Request, context: Ctx, signed: SignedBody) -> JSONResponse:
     """Detect faces and return the feature string of the largest ones (manual 9.2 CS201.1)."""
-    service.reject_unsupported(signed.body)
     parsed = service.parse_request(ExtractionRequest, signed.body)
     result = await context.gate.run(service.extract_features, context.engine, parsed, context.limits_1to1, context.ocr)
     return ok(request, result)
@@ -49,7 +48,6 @@ async def feature_extraction(request: Request, context: Ctx, signed: SignedBody)
 )
 async def face_pair_verification(request: Request, context: Ctx, signed: SignedBody) -> JSONResponse:
     """Compare a query photo or feature with a database photo or feature (manual 9.2 CS202.2)."""
-    service.reject_unsupported(signed.body)
     if "query_image_package" in signed.body:
         package = service.parse_request(PackageVerificationRequest, signed.body)
         result = await context.gate.run(
