@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 BENCH_STAMP := $(VENV)/.installed-bench
 
-.PHONY: install run test test-sqlite test-postgres bench bench-scale identification documents liveness calibrate docs clean
+.PHONY: install run test test-sqlite test-postgres bench bench-scale identification documents liveness image-types calibrate docs clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -59,6 +59,12 @@ documents: install
 # the 4 real spoof/live images, cost per package (~3 minutes): bench/results/liveness-latest.md.
 liveness: install
 	$(BIN)/python bench/liveness.py
+
+# Verification per image type (mesh watermarks before/after de-meshing, chip photos, card
+# recaptures, 302/303 scenes, infrared) on photos rendered from CelebA faces (~7 minutes):
+# bench/results/image-types-latest.md.
+image-types: install
+	$(BIN)/python bench/image_types.py
 
 calibrate: install
 	$(BIN)/facesaas calibrate ../shared/data/faces/celeba --out src/facesaas/face/calibration.json

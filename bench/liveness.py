@@ -21,7 +21,6 @@ identities, other attack photos and parameters) played no part in choosing them.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from collections import defaultdict
@@ -33,6 +32,8 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from _results import save  # noqa: E402  (bench/ is the script's directory)
 
 LEVELS = {
     "anti_screen": ("high", "low"),
@@ -189,11 +190,8 @@ def main() -> None:
                "| kind | n | mean ms | p95 ms |", "|---|---:|---:|---:|"]  # fmt: skip
     for kind, values in seconds.items():
         report.append(f"| {kind} | {len(values)} | {1000 * np.mean(values):.0f} | {1000 * np.percentile(values, 95):.0f} |")
-    args.out.mkdir(parents=True, exist_ok=True)
     text = "\n".join(report) + "\n"
-    (args.out / f"liveness-{stamp}.md").write_text(text, encoding="utf-8")
-    (args.out / "liveness-latest.md").write_text(text, encoding="utf-8")
-    (args.out / f"liveness-{stamp}.json").write_text(json.dumps({"generated": results, "real": real}), encoding="utf-8")
+    save(args.out, "liveness", stamp, text, {"generated": results, "real": real})
     print(text)
 
 

@@ -40,6 +40,7 @@ __all__ = [
     "DocumentNeedsImage",
     "NoFaceDetected",
     "TooManyFaces",
+    "HolderNotFound",
     "RepoNotFound",
     "UserNotFound",
     "DuplicateUserId",
@@ -244,6 +245,17 @@ class TooManyFaces(FaceSaaSError):
     cause = "The query image holds more faces than max_faces_allowed permits."
 
 
+class HolderNotFound(FaceSaaSError):
+    rtn = -3003
+    http_status = 422
+    message = "a hand-held ID photo (query_image_type 302) must show the holder and the card's portrait"
+    cause = (
+        "Only one face was found in a 302 photo, so whether it is the holder or the card's "
+        "portrait cannot be told; comparing the card's portrait would accept anyone holding a "
+        "stolen card. Retake the photo with the face and the card in view, or send it as 301."
+    )
+
+
 # --- face repositories (404/409) ---------------------------------------------------------
 
 
@@ -331,6 +343,7 @@ ERROR_CLASSES: tuple[type[FaceSaaSError], ...] = (
     DocumentNeedsImage,
     NoFaceDetected,
     TooManyFaces,
+    HolderNotFound,
     RepoNotFound,
     UserNotFound,
     DuplicateUserId,

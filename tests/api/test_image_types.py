@@ -106,8 +106,6 @@ def test_meshed_database_photo_verifies_its_person(client: Client, celeba: Path)
     stranger = (celeba / OTHER[0]).read_bytes()
     same = client.face_pair_verification(query_image=selfie, database_image=meshed, database_image_type=101)
     assert same["pair_verify_result"] == 0
-    as_plain = client.face_pair_verification(query_image=selfie, database_image=meshed, database_image_type=1)
-    assert same["pair_verify_similarity"] > as_plain["pair_verify_similarity"]
     other = client.face_pair_verification(query_image=stranger, database_image=meshed, database_image_type=101)
     assert other["pair_verify_result"] == 1
     feature = client.feature_extraction(meshed, image_type=7)["feature"]

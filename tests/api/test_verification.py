@@ -148,11 +148,15 @@ def test_auto_flip_never_lowers_the_score(client: Client, celeba: Path) -> None:
 
 
 def test_query_image_types_accepted_and_checked(client: Client, celeba: Path) -> None:
-    for query_type in (301, 302, 303, 4, 2):
+    for query_type in (301, 303, 4, 2):
         result = client.face_pair_verification(
             query_image=_read(celeba, SAME[0]), database_image=_read(celeba, SAME[1]), query_image_type=query_type
         )
         assert result["pair_verify_result"] == 0
+    # A hand-held-ID photo (302) must show the holder and the card: one face is refused.
+    with pytest.raises(ApiError) as info:
+        client.face_pair_verification(query_image=_read(celeba, SAME[0]), database_image=_read(celeba, SAME[1]), query_image_type=302)
+    assert info.value.rtn == -3003 and info.value.http_status == 422
     with pytest.raises(ApiError) as info:
         client.face_pair_verification(query_image=_read(celeba, SAME[0]), database_image=_read(celeba, SAME[1]), query_image_type=1)
     assert info.value.rtn == -2003

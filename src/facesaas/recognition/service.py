@@ -17,7 +17,14 @@ import cv2
 import numpy as np
 from pydantic import BaseModel, ValidationError
 
-from facesaas.errors import InternalError, InvalidParameter, MissingParameter, NoFaceDetected, TooManyFaces
+from facesaas.errors import (
+    HolderNotFound,
+    InternalError,
+    InvalidParameter,
+    MissingParameter,
+    NoFaceDetected,
+    TooManyFaces,
+)
 from facesaas.face.calibration import TRUE_NEGATIVE_RATES, Calibration
 from facesaas.face.engine import Analysis, Face, FaceEngine
 from facesaas.face.feature import decode_feature, encode_feature
@@ -154,6 +161,8 @@ def _query(engine: FaceEngine, request: VerificationRequest, limits: ImageLimits
     analysis = engine.analyze(bgr, max_faces=compared, auto_rotate=request.auto_rotate_for_query, flip=request.auto_flip)
     if not analysis.faces:
         raise NoFaceDetected("query_image_content")
+    if request.query_image_type == 302 and analysis.face_num < 2:
+        raise HolderNotFound(f"{analysis.face_num} face found in query_image_content")
     # Small faces far behind the subject, or on the ID card a 302 holder shows, do not count
     # against the limit (docs/api.md).
     prominent = analysis.prominent_count()
