@@ -44,16 +44,23 @@ _MIN_COVER = 0.01
 
 
 _SMALL_WIDTH = 160
-"""Photos narrower than this (px) are read and cleaned at twice their size, then brought back:
-at 102 × 126 a stroke is under a pixel wide and the medians are too coarse. Measured on
-rendered 102 × 126 meshes: meshed-vs-clean accept 85–95 % → 87–98 % per style."""
+"""Photos narrower than this (px) are read and cleaned at twice their size (cubic), then
+brought back: at 102 × 126 a stroke is about a pixel wide and the medians are too coarse. For
+reading, the enlarged photo is also sharpened (unsharp mask, amount 1, sigma 1 px), which
+finds the faint strokes JPEG leaves of a fine mesh. Measured on rendered 102 × 126 meshes:
+meshed-vs-clean accept 85–95 % → 87–98 % per style at 2×, police and wire 90 % → 92 % more
+with the sharpening, which finds 92–96 % of those meshes instead of 85–92 %."""
 
 
-def _working(bgr: np.ndarray) -> np.ndarray:
-    """The photo at the resolution the mesh is read at (see :data:`_SMALL_WIDTH`)."""
+def _working(bgr: np.ndarray, *, reading: bool = False) -> np.ndarray:
+    """The photo at the resolution the mesh is read and painted out at (see
+    :data:`_SMALL_WIDTH`); sharpened when ``reading``."""
     if bgr.shape[1] >= _SMALL_WIDTH:
         return bgr
-    return cv2.resize(bgr, (bgr.shape[1] * 2, bgr.shape[0] * 2), interpolation=cv2.INTER_CUBIC)
+    enlarged = cv2.resize(bgr, (bgr.shape[1] * 2, bgr.shape[0] * 2), interpolation=cv2.INTER_CUBIC)
+    if not reading:
+        return enlarged
+    return cv2.addWeighted(enlarged, 2.0, cv2.GaussianBlur(enlarged, (0, 0), 1.0), -1.0, 0)
 
 
 @dataclass(frozen=True)
@@ -117,7 +124,7 @@ def read_mesh(bgr: np.ndarray, kind: int | None = None) -> MeshReading:
     Cost ~3–8 ms at 178 × 220."""
     if kind not in (None, 5, 7, 9):
         raise ValueError(f"kind must be 5, 7, 9 or None, got {kind}")
-    grey = cv2.cvtColor(_working(bgr), cv2.COLOR_BGR2GRAY)
+    grey = cv2.cvtColor(_working(bgr, reading=True), cv2.COLOR_BGR2GRAY)
     scale = min(grey.shape) / 178.0
     empty = np.zeros(grey.shape, np.uint8)
     dark = _strokes(grey, dark=True, scale=scale, contrast=_FIND_CONTRAST["dark"]) if kind != 5 else empty

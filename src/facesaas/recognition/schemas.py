@@ -80,7 +80,7 @@ class VerificationRequest(_Strict):
 
     query_image_content: str | None = Field(None, description="查询图片(JPG/PNG)的 Base64 编码, <1 MB. One of image or feature is required.")
     query_image_feature: str | None = Field(None, description="查询人脸的特征量 (a feature string from CS201.1).")
-    query_image_type: int = Field(301, description="查询照片的类型: 类证件照=301, 手持身份证场景=302, VTM 场景=303, 芯片照=4, 身份证翻拍照=2. 302/303 compare only the largest face (the holder / customer), never the card's portrait.")
+    query_image_type: int = Field(301, description="查询照片的类型: 类证件照=301, 手持身份证场景=302, VTM 场景=303, 芯片照=4, 身份证翻拍照=2. 302/303 compare only the largest face (the holder / customer), never the card's portrait; a 302 photo with one face found is rtn -3003.")
     database_image_content: str | None = Field(None, description="登记照片(JPG/PNG)的 Base64 编码, <1 MB. One of image or feature is required.")
     database_image_feature: str | None = Field(None, description="登记人脸的特征量 (the first face of the feature is used).")
     database_image_type: int | None = Field(None, description="登记照片的类型, required with database_image_content. " + _IMAGE_TYPES_DOC)
