@@ -15,3 +15,11 @@ def save(out: Path, name: str, stamp: str, text: str, data: Any = None) -> None:
     (out / f"{name}-latest.md").write_text(text, encoding="utf-8")
     if data is not None:
         (out / f"{name}-{stamp}.json").write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+
+
+def cost_rows(milliseconds: dict[str, list[float]], digits: int = 1) -> list[str]:
+    """Markdown rows ``| label | n | mean | p95 |`` of timings in milliseconds per label."""
+    import numpy as np
+
+    return [f"| {label} | {len(values)} | {np.mean(values):.{digits}f} | {np.percentile(values, 95):.{digits}f} |"
+            for label, values in milliseconds.items()]  # fmt: skip

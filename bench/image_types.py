@@ -30,7 +30,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from _results import save  # noqa: E402  (bench/ is the script's directory)
+from _results import cost_rows, save  # noqa: E402  (bench/ is the script's directory)
 
 STYLES = {5: "finance", 7: "police", 9: "wire"}
 
@@ -248,8 +248,7 @@ def main() -> None:
                f"{_rate(checks['302 own scene has 2 faces (else rtn -3003)'])}.",
                "", "## Cost per photo (prepare + detection + one embedding, 2 threads)", "",
                "| step | n | mean ms | p95 ms |", "|---|---:|---:|---:|"]  # fmt: skip
-    for label, values in sorted(timer.ms.items()):
-        report.append(f"| {label} | {len(values)} | {np.mean(values):.1f} | {np.percentile(values, 95):.1f} |")
+    report += cost_rows(dict(sorted(timer.ms.items())))
     text = "\n".join(report) + "\n"
     save(args.out, "image-types", stamp, text, {"kinds": kinds, "checks": checks})
     print(text)

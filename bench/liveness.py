@@ -33,7 +33,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from _results import save  # noqa: E402  (bench/ is the script's directory)
+from _results import cost_rows, save  # noqa: E402  (bench/ is the script's directory)
 
 LEVELS = {
     "anti_screen": ("high", "low"),
@@ -188,8 +188,7 @@ def main() -> None:
         report.append(f"| {item['image']} | {item['label']} | " + " | ".join(cells) + " |")
     report += ["", "## Cost per package (decode + detection + all six checks, 2 threads)", "",
                "| kind | n | mean ms | p95 ms |", "|---|---:|---:|---:|"]  # fmt: skip
-    for kind, values in seconds.items():
-        report.append(f"| {kind} | {len(values)} | {1000 * np.mean(values):.0f} | {1000 * np.percentile(values, 95):.0f} |")
+    report += cost_rows({kind: [1000 * v for v in values] for kind, values in seconds.items()}, digits=0)
     text = "\n".join(report) + "\n"
     save(args.out, "liveness", stamp, text, {"generated": results, "real": real})
     print(text)
