@@ -48,15 +48,14 @@ class _Timer:
         return value
 
 
-def _embed(engine: Any, timer: _Timer, label: str, bgr: np.ndarray, image_type: int, faces: int = 1) -> tuple[np.ndarray | None, Any]:
-    """The embedding of the first compared face as the service computes it for ``image_type``
-    (None when no face is found), and the ``Prepared`` photo; timed under ``label``."""
+def _embed(engine: Any, timer: _Timer, label: str, bgr: np.ndarray, image_type: int) -> np.ndarray | None:
+    """The embedding of the largest face as the service computes it for ``image_type`` (None
+    when no face is found); timed under ``label``."""
     from facesaas.recognition.image_types import prepare
 
-    def run() -> tuple[np.ndarray | None, Any]:
-        prepared = prepare(bgr, image_type)
-        analysis = engine.analyze(prepared.image, max_faces=faces)
-        return [f.embedding for f in analysis.faces] or None, prepared
+    def run() -> np.ndarray | None:
+        faces = engine.analyze(prepare(bgr, image_type).image).faces
+        return faces[0].embedding if faces else None
 
     return timer.run(label, run)
 
@@ -118,22 +117,22 @@ def main() -> None:
     for i, (a, la, b, lb, _) in enumerate(people):
         portrait = id_portrait(a, la)
         small = cv2.resize(portrait, CHIP_SIZE, interpolation=cv2.INTER_AREA)
-        embeddings["clean"].append((_embed(engine, timer, "1 clean 178×220", portrait, 1)[0] or [None])[0])
-        embeddings["clean small"].append((_embed(engine, timer, "1 clean 102×126", small, 1)[0] or [None])[0])
+        embeddings["clean"].append(_embed(engine, timer, "1 clean 178×220", portrait, 1))
+        embeddings["clean small"].append(_embed(engine, timer, "1 clean 102×126", small, 1))
         kinds["clean"].append(timer.run("101 mesh search, clean photo", read_mesh, portrait).kind)
-        embeddings["clean as 101"].append((_embed(engine, timer, "101 clean 178×220", portrait, 101)[0] or [None])[0])
+        embeddings["clean as 101"].append(_embed(engine, timer, "101 clean 178×220", portrait, 101))
         for kind, style in STYLES.items():
             for size, photo in (("", portrait), (" small", small)):
                 meshed = add_mesh(photo, rng, style)
                 kinds[style + size].append(read_mesh(meshed).kind)
                 label = f"{kind}{size}"
-                embeddings[f"{label} as 1"].append((_embed(engine, timer, f"1 meshed{size}", meshed, 1)[0] or [None])[0])
-                embeddings[f"{label} as {kind}"].append((_embed(engine, timer, f"{kind}{size}", meshed, kind)[0] or [None])[0])
-                embeddings[f"{label} as 101"].append((_embed(engine, timer, f"101{size}", meshed, 101)[0] or [None])[0])
+                embeddings[f"{label} as 1"].append(_embed(engine, timer, f"1 meshed{size}", meshed, 1))
+                embeddings[f"{label} as {kind}"].append(_embed(engine, timer, f"{kind}{size}", meshed, kind))
+                embeddings[f"{label} as 101"].append(_embed(engine, timer, f"101{size}", meshed, 101))
         chip = chip_photo(portrait, rng)
-        embeddings["chip"].append((_embed(engine, timer, "4 chip", chip, 4)[0] or [None])[0])
+        embeddings["chip"].append(_embed(engine, timer, "4 chip", chip, 4))
         recapture = card_recapture(id_portrait(a, la, (300, 420)), rng)
-        embeddings["recapture"].append((_embed(engine, timer, "2 recapture", recapture, 2)[0] or [None])[0])
+        embeddings["recapture"].append(_embed(engine, timer, "2 recapture", recapture, 2))
         # 302: the person holds their own card; the thief (next person) holds it too.
         card = id_portrait(a, la, (300, 420))
         thief = people[(i + 1) % n]
@@ -153,7 +152,7 @@ def main() -> None:
         vtm = vtm_scene(b, lb, others, rng)
         faces = timer.run("303 VTM", engine.analyze, vtm, max_faces=1).faces
         embeddings["303 customer"].append(faces[0].embedding if faces else None)
-        colour = engine.detector.detect(b)
+        colour = engine.detect(b)
         live = timer.run("infrared check", check_infrared, engine, infrared(b, rng), colour[0] if colour else None, b.shape)
         screen = check_infrared(engine, screen_infrared(b.shape[:2], rng), colour[0] if colour else None, b.shape)
         checks["infrared live passes"].append(live.is_live)

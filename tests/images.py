@@ -6,6 +6,7 @@ import io
 import struct
 import zlib
 
+import numpy as np
 from PIL import Image
 
 
@@ -23,6 +24,13 @@ def reencode(data: bytes, *, rotate: int = 0, fmt: str = "JPEG", exif_orientatio
         kwargs["exif"] = exif.tobytes()
     image.save(buffer, format=fmt, **kwargs)
     return buffer.getvalue()
+
+
+def jpeg_roundtrip(bgr: np.ndarray, quality: int) -> np.ndarray:
+    """``bgr`` (BGR uint8) encoded as JPEG at ``quality`` and decoded again: its artefacts."""
+    import cv2
+
+    return cv2.imdecode(cv2.imencode(".jpg", bgr, [cv2.IMWRITE_JPEG_QUALITY, int(quality)])[1], cv2.IMREAD_COLOR)
 
 
 def png_bomb(width: int = 30000, height: int = 30000) -> bytes:

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from facesaas.documents.forensics import Sign, capture_signs, pasted_field_signs
+from tests.images import jpeg_roundtrip
 
 Box = tuple[int, int, int, int]
 VALUES = ("ZHANG SAN", "1982 07 27", "SHANDONG 442", "JIEDAO 12 HAO", "370305198207273118")
@@ -18,7 +19,7 @@ VALUES = ("ZHANG SAN", "1982 07 27", "SHANDONG 442", "JIEDAO 12 HAO", "370305198
 def _jpeg(image: np.ndarray, quality: int = 80, blur: float = 0.0) -> np.ndarray:
     if blur:
         image = cv2.GaussianBlur(image, (0, 0), blur)
-    return cv2.imdecode(cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, quality])[1], cv2.IMREAD_COLOR)
+    return jpeg_roundtrip(image, quality)
 
 
 def _background(rng: np.random.Generator, width: int = 1100, height: int = 700) -> np.ndarray:

@@ -16,6 +16,8 @@ import datetime as dt
 import cv2
 import numpy as np
 
+from tests.images import jpeg_roundtrip
+
 __all__ = ["id_portrait", "chip_photo", "card_recapture", "hand_held", "vtm_scene", "infrared", "screen_infrared"]
 
 ID_SIZE = (178, 220)
@@ -23,10 +25,6 @@ ID_SIZE = (178, 220)
 
 CHIP_SIZE = (102, 126)
 """Width, height of the photo stored on a resident ID card's chip (px)."""
-
-
-def _jpeg(bgr: np.ndarray, quality: int) -> np.ndarray:
-    return cv2.imdecode(cv2.imencode(".jpg", bgr, [cv2.IMWRITE_JPEG_QUALITY, int(quality)])[1], cv2.IMREAD_COLOR)
 
 
 def id_portrait(photo: np.ndarray, landmarks: np.ndarray, size: tuple[int, int] = ID_SIZE, *,
@@ -59,7 +57,7 @@ def chip_photo(portrait: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     (the chip stores ~1 KB; JPEG quality 25–50 comes close), slightly washed out."""
     small = cv2.resize(portrait, CHIP_SIZE, interpolation=cv2.INTER_AREA).astype(np.float32)
     small = small * rng.uniform(0.85, 0.95) + rng.uniform(15, 30)
-    return _jpeg(small.clip(0, 255).astype(np.uint8), int(rng.integers(25, 51)))
+    return jpeg_roundtrip(small.clip(0, 255).astype(np.uint8), int(rng.integers(25, 51)))
 
 
 def card_recapture(portrait: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -108,7 +106,7 @@ def hand_held(selfie: np.ndarray, landmarks: np.ndarray, portrait: np.ndarray, r
     x = int(rng.uniform(0.0, 1.0) * (720 - card.shape[1]))
     y = int(960 - card.shape[0] - rng.uniform(0.02, 0.1) * 960)
     scene = _paste(scene, card, x, y, float(rng.uniform(-12, 12)))
-    return _jpeg(scene, int(rng.integers(75, 92)))
+    return jpeg_roundtrip(scene, int(rng.integers(75, 92)))
 
 
 def vtm_scene(customer: np.ndarray, landmarks: np.ndarray, others: list[tuple[np.ndarray, np.ndarray]],
@@ -126,7 +124,7 @@ def vtm_scene(customer: np.ndarray, landmarks: np.ndarray, others: list[tuple[np
     gain, noise = rng.uniform(0.55, 0.8), rng.uniform(3, 7)
     dim = scene.astype(np.float32) * gain + rng.normal(0, noise, scene.shape)
     dim = cv2.GaussianBlur(dim.clip(0, 255).astype(np.uint8), (0, 0), rng.uniform(0.6, 1.2))
-    return _jpeg(dim, int(rng.integers(60, 80)))
+    return jpeg_roundtrip(dim, int(rng.integers(60, 80)))
 
 
 def infrared(photo: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -140,7 +138,7 @@ def infrared(photo: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     lamp = 1.15 - 0.5 * (((xx - w / 2) / w) ** 2 + ((yy - h / 2) / h) ** 2)
     grey = cv2.GaussianBlur(grey * lamp * rng.uniform(0.8, 1.0), (0, 0), rng.uniform(0.8, 1.5))
     grey = (grey + rng.normal(0, rng.uniform(2, 5), grey.shape)).clip(0, 255).astype(np.uint8)
-    return _jpeg(cv2.cvtColor(grey, cv2.COLOR_GRAY2BGR), 85)
+    return jpeg_roundtrip(cv2.cvtColor(grey, cv2.COLOR_GRAY2BGR), 85)
 
 
 def screen_infrared(shape: tuple[int, int], rng: np.random.Generator) -> np.ndarray:
@@ -153,4 +151,4 @@ def screen_infrared(shape: tuple[int, int], rng: np.random.Generator) -> np.ndar
     frame[y0 : h - y0, x0 : w - x0] = rng.uniform(5, 15)
     cv2.circle(frame, (int(rng.uniform(0.3, 0.7) * w), int(rng.uniform(0.3, 0.7) * h)), int(0.08 * w), 70.0, -1)
     frame = cv2.GaussianBlur(frame, (0, 0), 0.03 * w) + rng.normal(0, 3, frame.shape)
-    return _jpeg(cv2.cvtColor(frame.clip(0, 255).astype(np.uint8), cv2.COLOR_GRAY2BGR), 85)
+    return jpeg_roundtrip(cv2.cvtColor(frame.clip(0, 255).astype(np.uint8), cv2.COLOR_GRAY2BGR), 85)

@@ -28,7 +28,7 @@ def test_key_points_parse_or_are_refused() -> None:
 
 def test_live_frame_passes_and_screen_or_colour_frames_fail(colour: np.ndarray) -> None:
     engine = get_engine()
-    face = engine.detector.detect(colour)[0]
+    face = engine.detect(colour)[0]
     live = check_infrared(engine, infrared(colour, np.random.default_rng(1)), face, colour.shape)
     assert live.is_live and live.infrared_face_num == 1 and live.message == "OK"
     screen = check_infrared(engine, screen_infrared(colour.shape[:2], np.random.default_rng(1)), face, colour.shape)
@@ -38,12 +38,12 @@ def test_live_frame_passes_and_screen_or_colour_frames_fail(colour: np.ndarray) 
 
 def test_infrared_face_must_be_where_the_colour_face_is(colour: np.ndarray) -> None:
     engine = get_engine()
-    face = engine.detector.detect(colour)[0]
+    face = engine.detect(colour)[0]
     frame = infrared(colour, np.random.default_rng(1))
     moved = np.roll(frame, frame.shape[1] // 2, axis=1)  # the face half a frame to the side
     result = check_infrared(engine, moved, face, colour.shape)
     assert not result.is_live and "not where" in result.message
     # Key points on the IR face pass; points elsewhere fail.
-    marks = np.asarray(engine.detector.detect(frame)[0].landmarks, np.float64)
+    marks = np.asarray(engine.detect(frame)[0].landmarks, np.float64)
     assert check_infrared(engine, frame, face, colour.shape, marks).is_live
     assert not check_infrared(engine, frame, face, colour.shape, marks + [frame.shape[1] / 2, 0]).is_live

@@ -16,6 +16,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from tests.images import jpeg_roundtrip
+
 __all__ = ["STYLES", "add_mesh"]
 
 STYLES = {5: "finance", 7: "police", 9: "wire"}
@@ -69,5 +71,5 @@ def add_mesh(bgr: np.ndarray, rng: np.random.Generator, style: str, *, jpeg: int
     out = bgr.astype(np.float32) * (1 - mask) + colour * mask
     out = np.clip(out, 0, 255).astype(np.uint8)
     if jpeg is not None:
-        out = cv2.imdecode(cv2.imencode(".jpg", out, [cv2.IMWRITE_JPEG_QUALITY, int(jpeg)])[1], cv2.IMREAD_COLOR)
+        out = jpeg_roundtrip(out, jpeg)
     return out

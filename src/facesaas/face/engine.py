@@ -112,6 +112,14 @@ class FaceEngine:
         except Exception as exc:  # onnxruntime and OpenCV raise their own, unrelated types
             raise InternalError("face engine failed") from exc
 
+    def detect(self, bgr: np.ndarray) -> list[Detection]:
+        """Faces in ``bgr`` (BGR uint8), largest first, without embeddings: one detector pass,
+        ~9 ms. Raises InternalError if onnxruntime or OpenCV fail, as :meth:`analyze` does."""
+        try:
+            return self.detector.detect(bgr)
+        except Exception as exc:  # onnxruntime and OpenCV raise their own, unrelated types
+            raise InternalError("face detector failed") from exc
+
     def _analyze(self, bgr: np.ndarray, *, max_faces: int, auto_rotate: bool, flip: bool) -> Analysis:
         best: tuple[float, int, np.ndarray, list[Detection]] | None = None
         for degrees in _ROTATIONS if auto_rotate else (0,):

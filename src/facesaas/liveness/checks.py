@@ -98,7 +98,7 @@ def observe(engine: FaceEngine, images: list[np.ndarray]) -> list[Frame]:
     """Detect the largest face of each image (one detector pass each, ~10 ms)."""
     frames = []
     for image in images:
-        detections = engine.detector.detect(image)
+        detections = engine.detect(image)
         frames.append(Frame(image, detections[0] if detections else None))
     return frames
 

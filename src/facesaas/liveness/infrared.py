@@ -87,7 +87,7 @@ def check_infrared(
     spread = float(np.abs(channels[..., 0] - channels[..., 1]).mean() + np.abs(channels[..., 1] - channels[..., 2]).mean()) / 2
     if spread > _MAX_CHANNEL_SPREAD:
         return InfraredResult(False, 0, "infrared_face_image_content is a colour image, not an infrared frame")
-    detections = engine.detector.detect(infrared)
+    detections = engine.detect(infrared)
     if not detections:
         return InfraredResult(False, 0, "no face in the infrared frame (a screen shows none)")
     face = detections[0]

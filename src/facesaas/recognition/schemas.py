@@ -23,13 +23,11 @@ __all__ = [
     "EXTRACTION_IMAGE_TYPES",
     "QUERY_IMAGE_TYPES",
     "DATABASE_IMAGE_TYPES",
-    "WATERMARK_TYPES",
 ]
 
 EXTRACTION_IMAGE_TYPES = frozenset({1, 2, 3, 4, 5, 7, 9, 101})
 DATABASE_IMAGE_TYPES = EXTRACTION_IMAGE_TYPES
 QUERY_IMAGE_TYPES = frozenset({301, 302, 303, 4, 2})
-WATERMARK_TYPES = frozenset({5, 7, 9, 101})
 
 _IMAGE_TYPES_DOC = (
     "证件照=1, 证件照翻拍=2, 类证件照=3, 芯片照=4, 金融行业水印证件照=5, 公安行业水印证件照=7, "

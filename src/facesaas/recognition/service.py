@@ -227,7 +227,7 @@ def verify_pair(
     With an infrared frame in ``query_image_additional_info`` the pair is accepted only if
     the infrared check passes too (:mod:`facesaas.liveness.infrared`)."""
     _validate_verification(request)
-    key_points = None
+    key_points, infrared_image = None, None
     info = request.query_image_additional_info
     if info is not None and info.infrared_face_image_content:
         key_points = parse_key_points(info.face_key_point_info)
@@ -253,13 +253,10 @@ def verify_pair(
         if request.return_face_rect and request.query_image_content is not None:
             detail["query_face_rect"] = [face.rect for _, face in scored]
         result["verify_detail"] = detail
-    if info is not None and info.infrared_face_image_content:
+    if infrared_image is not None:
         assert query.analysis is not None and query.image is not None
         colour_face = query.analysis.detections[0] if query.analysis.detections else None
-        try:
-            infrared = check_infrared(engine, infrared_image, colour_face, query.image.shape, key_points)
-        except cv2.error as exc:
-            raise InternalError("infrared check failed") from exc
+        infrared = check_infrared(engine, infrared_image, colour_face, query.image.shape, key_points)
         result["query_image_additional_info_result"] = infrared.as_dict()
         if not infrared.is_live:
             result["pair_verify_result"] = 1  # the score stays as measured; liveness failed
