@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
+import os
+import struct
 import time
 
 import httpx
 import pytest
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from facesaas.auth.signature import build_content, load_public_key, sign
 from facesaas.sdk import ApiError, Client
@@ -24,6 +28,26 @@ def _post(server: RunningServer, headers: dict[str, str], body: bytes = BODY) ->
 
 def _signature(server: RunningServer, access_key: str, body: bytes = BODY, **kwargs) -> str:
     return sign(load_public_key(server.public_pem), build_content(access_key, body, **kwargs))
+
+
+def _yitu_sdk_signature(
+    public_pem: str, access_key: str, body: bytes, *, timestamp: int | None = None, random: int | None = None,
+    md5_upper: bool = False, hex_upper: bool = False,
+) -> str:
+    """Sign as Yitu's published iOS SDK does, written out here without our signature module:
+    the uint32 time and the uint64 random are copied from memory, so in host byte order
+    (little-endian on ARM and x86); the MD5 is hex of the body digest."""
+    key = serialization.load_pem_public_key(public_pem.encode())
+    assert isinstance(key, rsa.RSAPublicKey)
+    digest = hashlib.md5(body).hexdigest()
+    stamp = int(time.time()) if timestamp is None else timestamp
+    nonce = int.from_bytes(os.urandom(8)) if random is None else random
+    content = (
+        access_key.encode("ascii") + (digest.upper() if md5_upper else digest).encode("ascii")
+        + struct.pack("<I", stamp) + struct.pack("<Q", nonce)
+    )  # fmt: skip
+    signature = key.encrypt(content, padding.PKCS1v15()).hex()
+    return signature.upper() if hex_upper else signature
 
 
 def _assert_error(response: httpx.Response, rtn: int, status: int) -> None:
@@ -119,3 +143,39 @@ def test_sdk_raises_api_error_with_code(server: RunningServer, credentials: NewC
         with pytest.raises(ApiError) as info:
             wrong.call(VERIFICATION_PATH, {})
     assert info.value.rtn == -1005 and info.value.http_status == 401 and info.value.request_id
+
+
+@pytest.mark.parametrize("md5_upper", [False, True], ids=["md5-lower", "md5-upper"])
+@pytest.mark.parametrize("hex_upper", [False, True], ids=["hex-lower", "hex-upper"])
+def test_yitu_sdk_little_endian_signature_is_accepted(
+    server: RunningServer, credentials: NewCredentials, md5_upper: bool, hex_upper: bool
+) -> None:
+    signature = _yitu_sdk_signature(server.public_pem, credentials.access_key, BODY, md5_upper=md5_upper, hex_upper=hex_upper)
+    response = _post(server, {"x-access-id": credentials.tenant.access_id, "x-signature": signature})
+    assert response.json()["rtn"] == -2002  # authenticated: now the missing image_content is reported
+
+
+@pytest.mark.parametrize("offset", [-301, 400, -10**6])
+def test_yitu_sdk_timestamp_outside_window(server: RunningServer, credentials: NewCredentials, offset: int) -> None:
+    signature = _yitu_sdk_signature(server.public_pem, credentials.access_key, BODY, timestamp=int(time.time()) + offset)
+    _assert_error(_post(server, {"x-access-id": credentials.tenant.access_id, "x-signature": signature}), -1007, 401)
+
+
+def test_yitu_sdk_signature_keeps_every_other_check(server: RunningServer, credentials: NewCredentials) -> None:
+    access_id = credentials.tenant.access_id
+    wrong_key = _yitu_sdk_signature(server.public_pem, "W" * 32, BODY)
+    _assert_error(_post(server, {"x-access-id": access_id, "x-signature": wrong_key}), -1005, 401)
+    other_body = _yitu_sdk_signature(server.public_pem, credentials.access_key, raw_json({"image_type": 1}))
+    _assert_error(_post(server, {"x-access-id": access_id, "x-signature": other_body}), -1006, 401)
+    _assert_error(_post(server, {"x-access-id": "nobody", "x-signature": other_body}), -1002, 401)
+
+
+def test_replay_identity_is_the_decoded_time(server: RunningServer, credentials: NewCredentials) -> None:
+    """The same instant and random in the other byte order is the same request (a fresh RSA
+    encryption of it, too); a replayed little-endian signature is refused like any other."""
+    access_id, now, nonce = credentials.tenant.access_id, int(time.time()), int.from_bytes(os.urandom(8))
+    little = _yitu_sdk_signature(server.public_pem, credentials.access_key, BODY, timestamp=now, random=nonce)
+    assert _post(server, {"x-access-id": access_id, "x-signature": little}).json()["rtn"] == -2002
+    _assert_error(_post(server, {"x-access-id": access_id, "x-signature": little}), -1008, 401)
+    big = _signature(server, credentials.access_key, timestamp=now, random=struct.pack("<Q", nonce))
+    _assert_error(_post(server, {"x-access-id": access_id, "x-signature": big}), -1008, 401)

@@ -26,6 +26,24 @@ def test_content_layout_is_the_manuals() -> None:
     assert len(build_content(KEY, body, custom=b"x" * 41)) == 117  # the 1024-bit PKCS#1 maximum
 
 
+def test_little_endian_time_and_both_readings() -> None:
+    content = build_content(KEY, b"{}", timestamp=1_700_000_000, random=b"12345678", byte_order="little")
+    assert content[64:68] == struct.pack("<I", 1_700_000_000)
+    parsed = parse_content(content)
+    assert parsed.timestamp_bytes == struct.pack("<I", 1_700_000_000)
+    big, little = parsed.timestamps()
+    assert little == 1_700_000_000 and big == struct.unpack(">I", struct.pack("<I", 1_700_000_000))[0]
+    assert parse_content(build_content(KEY, b"{}", timestamp=1_700_000_000)).timestamps()[0] == 1_700_000_000
+    with pytest.raises(ValueError):
+        build_content(KEY, b"{}", byte_order="middle")  # type: ignore[arg-type]
+
+
+def test_uppercase_md5_is_read_lower_case() -> None:
+    content = build_content(KEY, b"{}")
+    upper = content[:32] + content[32:64].upper() + content[64:]
+    assert parse_content(upper).body_md5_hex == hashlib.md5(b"{}").hexdigest().encode()
+
+
 def test_roundtrip_1024_gives_256_hex(key_1024: rsa.RSAPrivateKey) -> None:
     content = build_content(KEY, b"{}", custom=b"c" * 41)
     signature = sign(key_1024.public_key(), content)

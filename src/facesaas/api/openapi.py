@@ -33,7 +33,7 @@ _AUTH_HEADERS = [
         "in": "header",
         "required": True,
         "schema": {"type": "string"},
-        "description": "Hex(RSA_PKCS1_encrypt(AccessKey ‖ hex MD5(body) ‖ uint32 BE time ‖ 8 random bytes ‖ ≤41 custom bytes, server public key)).",
+        "description": "Hex(RSA_PKCS1_encrypt(AccessKey ‖ hex MD5(body) ‖ uint32 Unix time (big- or little-endian) ‖ 8 random bytes ‖ ≤41 custom bytes, server public key)).",
     },
 ]
 

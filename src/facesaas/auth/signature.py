@@ -3,8 +3,14 @@
 ``x-signature`` = lowercase hex of RSA-PKCS#1-v1.5-encrypt(content, server public key), where
 content (≤ 117 bytes for a 1024-bit key) is::
 
-    AccessKey (32 B) ‖ hex MD5 of the exact body bytes (32 B) ‖ Unix time, uint32 big-endian (4 B)
+    AccessKey (32 B) ‖ hex MD5 of the exact body bytes (32 B) ‖ Unix time, uint32 (4 B)
     ‖ random (8 B) ‖ customer content (0–41 B)
+
+The manual does not say the time's byte order. DESIGN.md chose big-endian (network order); Yitu's
+own SDKs write it in host order, little-endian on every phone and PC. The content therefore keeps
+the 4 raw bytes and :meth:`SignedContent.timestamps` offers both readings: the verifier takes the
+one inside its window (both readings of one block are never within 600 s of each other unless
+they are equal, so the choice is unambiguous). MD5 and signature hex are accepted in either case.
 
 A 1024-bit key gives the manual's 256 hex characters, a 2048-bit key 512.
 """
@@ -13,9 +19,9 @@ from __future__ import annotations
 
 import hashlib
 import os
-import struct
 import time
 from dataclasses import dataclass
+from typing import Literal
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
@@ -25,6 +31,7 @@ from facesaas.errors import BadSignature
 __all__ = [
     "ACCESS_KEY_BYTES",
     "MAX_CUSTOM_BYTES",
+    "ByteOrder",
     "SignedContent",
     "build_content",
     "sign",
@@ -37,6 +44,9 @@ ACCESS_KEY_BYTES = 32
 MAX_CUSTOM_BYTES = 41
 _FIXED = ACCESS_KEY_BYTES + 32 + 4 + 8  # 76 bytes before the customer content
 
+ByteOrder = Literal["big", "little"]
+"""How the 4-byte Unix time is written: ``big`` (DESIGN.md) or ``little`` (Yitu's SDKs, host order)."""
+
 
 @dataclass(frozen=True)
 class SignedContent:
@@ -44,15 +54,28 @@ class SignedContent:
 
     access_key: bytes
     body_md5_hex: bytes
-    timestamp: int
+    """Lower-cased, whatever case the client wrote."""
+    timestamp_bytes: bytes
+    """The 4 bytes of the Unix time as sent; read them with :meth:`timestamps`."""
     random: bytes
     custom: bytes
 
+    def timestamps(self) -> tuple[int, int]:
+        """The time read big-endian, then little-endian (seconds since 1970, UTC)."""
+        return int.from_bytes(self.timestamp_bytes, "big"), int.from_bytes(self.timestamp_bytes, "little")
+
 
 def build_content(
-    access_key: str | bytes, body: bytes, *, timestamp: int | None = None, random: bytes | None = None, custom: bytes = b""
+    access_key: str | bytes,
+    body: bytes,
+    *,
+    timestamp: int | None = None,
+    random: bytes | None = None,
+    custom: bytes = b"",
+    byte_order: ByteOrder = "big",
 ) -> bytes:
-    """Assemble the plaintext content block for ``body``."""
+    """Assemble the plaintext content block for ``body``; ``timestamp`` (Unix seconds, default
+    now) is written in ``byte_order``."""
     key = access_key.encode("ascii") if isinstance(access_key, str) else access_key
     if len(key) != ACCESS_KEY_BYTES:
         raise ValueError(f"AccessKey must be {ACCESS_KEY_BYTES} bytes")
@@ -63,7 +86,9 @@ def build_content(
     if len(nonce) != 8:
         raise ValueError("random must be 8 bytes")
     digest = hashlib.md5(body, usedforsecurity=False).hexdigest().encode("ascii")
-    return key + digest + struct.pack(">I", stamp & 0xFFFFFFFF) + nonce + custom
+    if byte_order not in ("big", "little"):
+        raise ValueError("byte_order must be 'big' or 'little'")
+    return key + digest + (stamp & 0xFFFFFFFF).to_bytes(4, byte_order) + nonce + custom
 
 
 def load_public_key(public_key_pem: str | bytes) -> rsa.RSAPublicKey:
@@ -109,5 +134,4 @@ def parse_content(content: bytes) -> SignedContent:
         # Random plaintext (a ciphertext made with another key decrypts to noise under
         # implicit rejection) almost never has 32 hex digits here.
         raise BadSignature("content block is malformed") from exc
-    (stamp,) = struct.unpack(">I", content[64:68])
-    return SignedContent(content[:32], digest.lower(), stamp, content[68:76], content[76:])
+    return SignedContent(content[:32], digest.lower(), content[64:68], content[68:76], content[76:])

@@ -2,8 +2,9 @@
 
 Checks, in order, each with its own error: both headers present; AccessID known and enabled;
 signature decrypts to a content block; the AccessKey in it matches; the MD5 in it matches the
-body; the timestamp is within the window; the (AccessID, random, timestamp) was not seen
-before. Nothing here logs keys or signatures.
+body; the timestamp, read big- or little-endian (:mod:`facesaas.auth.signature`), is within the
+window; the (AccessID, random, decoded timestamp) was not seen before. Nothing here logs keys or
+signatures.
 """
 
 from __future__ import annotations
@@ -91,9 +92,13 @@ class RequestAuthenticator:
         if not hmac.compare_digest(digest, content.body_md5_hex):
             raise BodyDigestMismatch()
         now = self._clock()
-        if abs(now - content.timestamp) > self._window:
-            raise StaleTimestamp(f"server time {int(now)}, signature time {content.timestamp}")
-        replay_key = f"{access_id}:{content.random.hex()}:{content.timestamp}"
+        readings = content.timestamps()
+        timestamp = next((stamp for stamp in readings if abs(now - stamp) <= self._window), None)
+        if timestamp is None:
+            raise StaleTimestamp(f"server time {int(now)}, signature time {readings[0]} (big-endian) or {readings[1]} (little-endian)")
+        # The decoded time, not the raw bytes, names the request: the same instant sent in the
+        # other byte order with the same random is the same request.
+        replay_key = f"{access_id}:{content.random.hex()}:{timestamp}"
         # Remember for twice the window: a timestamp accepted now stays acceptable that long.
         if not self._replay.check_and_remember(replay_key, 2 * self._window + 1):
             raise ReplayedRequest()
