@@ -17,6 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from facesaas import __version__
 from facesaas.api.context import build_context
+from facesaas.api.docs import install_docs
 from facesaas.api.errors import install_error_handlers, request_id_of
 from facesaas.api.openapi import install_openapi
 from facesaas.api.routes import documents, liveness, recognition, repositories
@@ -70,7 +71,7 @@ def create_app(settings: Settings | None = None, *, replay_store: ReplayStore | 
         title="FaceSaaS",
         version=__version__,
         lifespan=lifespan,
-        docs_url="/docs",
+        docs_url=None,  # served by install_docs from local files, never a CDN
         redoc_url=None,
         openapi_url="/openapi.json",
     )
@@ -87,4 +88,5 @@ def create_app(settings: Settings | None = None, *, replay_store: ReplayStore | 
     app.include_router(documents.router)
     app.include_router(liveness.router)
     install_openapi(app)
+    install_docs(app)
     return app
