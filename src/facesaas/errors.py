@@ -172,7 +172,7 @@ class BodyTooLarge(InvalidInput):
     rtn = -2004
     http_status = 413
     message = "request body too large"
-    cause = "The body exceeds FACESAAS_MAX_BODY_BYTES (default 4 MiB)."
+    cause = "The body exceeds FACESAAS_MAX_BODY_BYTES (default 5 MiB: a 3 MB image is 4 MB of base64)."
 
 
 class InvalidBase64(InvalidInput):

@@ -34,16 +34,18 @@ from tests.documents._generator_layouts import (
 from tests.documents._generator_layouts import photocopy as photocopy_effect
 
 __all__ = [
-    "KINDS", "FORGERIES", "PRESETS", "Document", "random_person", "random_id_back", "random_driving", "random_vehicle",
+    "KINDS", "FORGERIES", "PRINTED_FORGERIES", "PRESETS", "Document", "random_person", "random_id_back", "random_driving", "random_vehicle",
     "render_id_front", "render_id_back", "render_driving", "render_vehicle", "distort", "make_document",
-    "make_both_sides", "validity_findings", "add_years", "PX_PER_MM",
+    "make_both_sides", "validity_findings", "add_years", "cut_off_number", "PX_PER_MM",
 ]  # fmt: skip
 
 T = TypeVar("T")
 
 KINDS = ("id_front", "id_back", "driving", "vehicle")
+PRINTED_FORGERIES = ("birthday_implausible", "gender_word", "nation_word")
+"""Forgeries of a printed field alone (the number untouched): judged even when the number is cut off."""
 FORGERIES: dict[str, tuple[str, ...]] = {
-    "id_front": ("check_digit", "birthday_mismatch", "gender_mismatch", "region", "pasted_field"),
+    "id_front": ("check_digit", "birthday_mismatch", "gender_mismatch", "region", "pasted_field", *PRINTED_FORGERIES),
     "id_back": ("validity",),
     "driving": ("check_digit", "birthday_mismatch", "gender_mismatch", "validity", "pasted_field"),
 }
@@ -332,6 +334,36 @@ def _forge_number(fields: dict, forgery: str, rng: np.random.Generator, today: d
     raise ValueError(forgery)
 
 
+_FAKE_GENDERS = ("中", "无", "未", "人")
+_FAKE_NATIONS = ("火星", "精灵", "地球", "龙", "天", "神仙")
+"""Words no lawful card prints as gender or nation (none is one character from a real nation)."""
+
+
+def _forge_printed(fields: dict, forgery: str, rng: np.random.Generator, today: dt.date) -> dict:
+    """Print an impossible birthday, gender or nation; the number stays as it was."""
+    if forgery == "birthday_implausible":
+        born = _date(str(fields["birthday"]))
+        if rng.random() < 0.7:  # centuries old, as on the 韦小宝 specimen
+            printed = dt.date(int(rng.integers(1600, 1900)), born.month, min(born.day, 28))
+        else:
+            printed = today + dt.timedelta(days=int(rng.integers(30, 3000)))
+        fields["birthday"] = _ymd(printed)
+        return {"number_birthday": str(fields["citizen_id"])[6:14]}
+    if forgery == "gender_word":
+        fields["gender"] = _pick(rng, _FAKE_GENDERS)
+        return {}
+    if forgery == "nation_word":
+        fields["nation"] = _pick(rng, _FAKE_NATIONS)
+        return {}
+    raise ValueError(forgery)
+
+
+def cut_off_number(card: np.ndarray, boxes: dict[str, tuple[int, int, int, int]]) -> np.ndarray:
+    """The card with everything from 1.5 mm above the citizen-ID number's row down cut away (a
+    photo framed too tight, a thumb over the bottom): no digit of the number is left."""
+    return card[: max(1, boxes["citizen_id"][1] - int(round(1.5 * PX_PER_MM)))].copy()
+
+
 def _forge_validity(fields: dict, rng: np.random.Generator, today: dt.date, periods: tuple[int, ...],
                     variants: tuple[str, ...] = ("end_before_begin", "period_length", "begin_future")) -> dict:
     """Make the printed validity impossible, one of ``variants``: end before begin, a length not in
@@ -461,12 +493,15 @@ def _preset(name: str, rng: np.random.Generator) -> dict:
 
 
 def make_document(kind: str, rng: np.random.Generator, today: dt.date, *, forgery: str | None = None,
-                  distortions: str = "mild", rotation: int | None = None, portrait: np.ndarray | None = None
-                  ) -> Document:
+                  distortions: str = "mild", rotation: int | None = None, portrait: np.ndarray | None = None,
+                  cut_number: bool = False) -> Document:
     """A photo of a ``kind`` document (see :data:`KINDS`), genuine or forged (``forgery`` in
     :data:`FORGERIES`), distorted by a preset: ``none`` (margin only), ``mild``, ``hard``,
     ``photocopy`` or ``screen`` (mild geometry with that capture). ``rotation`` (degrees,
-    counter-clockwise) defaults to 0."""
+    counter-clockwise) defaults to 0. ``cut_number`` (ID fronts) photographs the card with its
+    number row cut off (:func:`cut_off_number`); ``fields`` still say what the card prints."""
+    if cut_number and kind != "id_front":
+        raise ValueError("cut_number applies to id_front only")
     if kind not in KINDS:
         raise ValueError(f"unknown kind {kind!r}; expected one of {KINDS}")
     if forgery is not None and forgery not in FORGERIES.get(kind, ()):
@@ -475,9 +510,15 @@ def make_document(kind: str, rng: np.random.Generator, today: dt.date, *, forger
     edits = {"pasted_field": _pick(rng, ("name", "address", "citizen_id"))} if forgery == "pasted_field" else None
     if kind == "id_front":
         fields: dict = random_person(rng, today)
-        if forgery not in (None, "pasted_field"):
+        if forgery in PRINTED_FORGERIES:
+            notes = _forge_printed(fields, forgery, rng, today)
+        elif forgery not in (None, "pasted_field"):
             notes = _forge_number(fields, forgery, rng, today)
         card, boxes = render_id_front(fields, rng, portrait, edits=edits)
+        if cut_number:
+            card = cut_off_number(card, boxes)
+            boxes = {name: box for name, box in boxes.items() if box[3] <= card.shape[0]}
+            notes["cut_number"] = True
     elif kind == "id_back":
         fields = random_id_back(random_person(rng, today), rng, today)
         if forgery == "validity":

@@ -95,9 +95,69 @@ def test_validity_rules_of_the_back(begin: str, end: str, result: int, codes: se
     assert {check.code for check in verdict.checks if not check.passed} == codes
 
 
-def test_unreadable_number_cannot_be_judged() -> None:
+def _without_number(page: Page) -> Page:
+    return Page(page.image, [line for line in page.lines if not any(c.isdigit() for c in line.text) or "年" in line.text], 0, 0.0)
+
+
+def test_unreadable_number_runs_the_other_rules_and_cannot_judge() -> None:
+    verdict = distinguish_id_card(_without_number(_front_page(GENUINE)), TODAY)
+    assert verdict.result == -1 and verdict.reason in ("无法判别", "图片过于模糊")
+    codes = {check.code: check for check in verdict.checks}
+    assert codes["citizen_id.unreadable"].severity == "notice" and not codes["citizen_id.unreadable"].passed
+    assert {"birthday.plausible", "gender.vocabulary", "nation.vocabulary", "layout.order", "capture.original"} <= set(codes)
+    assert all(check.passed for check in verdict.checks if check.severity == "forgery")
+
+
+@pytest.mark.parametrize(
+    ("change", "code", "field"),
+    [
+        ({"birthday": "16541220"}, "birthday.implausible", "birthday"),  # centuries old (韦小宝)
+        ({"birthday": "20300101"}, "birthday.implausible", "birthday"),  # in the future
+        ({"gender": "中"}, "gender.vocabulary", "gender"),
+        ({"nation": "火星"}, "nation.vocabulary", "nation"),
+    ],
+)
+def test_printed_rules_prove_a_forgery_without_the_number(change: dict[str, str], code: str, field: str) -> None:
+    verdict = distinguish_id_card(_without_number(_front_page({**GENUINE, **change})), TODAY)
+    failed = [check for check in verdict.checks if not check.passed and check.severity == "forgery"]
+    assert (verdict.result, verdict.reason) == (0, "假身份证")
+    assert [(check.code, check.field) for check in failed] == [(code, field)]
+    assert failed[0].box is not None
+
+
+def test_printed_rules_also_run_beside_the_number() -> None:
+    verdict = distinguish_id_card(_front_page({**GENUINE, "nation": "火星"}), TODAY)
+    assert verdict.result == 0 and [c.code for c in verdict.checks if not c.passed] == ["nation.vocabulary"]
+
+
+@pytest.mark.parametrize("nation", ["汉", "蒙古", "其他", "外国血统", "穿青人"])
+def test_lawful_nations_pass(nation: str) -> None:
+    verdict = distinguish_id_card(_front_page({**GENUINE, "nation": nation}), TODAY)
+    assert verdict.result == 1, [c.code for c in verdict.checks if not c.passed]
+
+
+def test_unsure_nation_reading_is_not_a_forgery() -> None:
+    page = _front_page({**GENUINE, "nation": "汊"})  # a plausible misread of 汉, read without confidence
+    lines = [TextLine(line.text, 0.8, line.box) if line.text.startswith("民族") else line for line in page.lines]
+    verdict = distinguish_id_card(Page(page.image, lines, 0, 0.0), TODAY)
+    assert verdict.result == 1 and "nation.vocabulary" not in {check.code for check in verdict.checks}
+
+
+def test_layout_rules_never_judge_a_page_that_is_not_upright() -> None:
+    """Lines still reading upside down (their boxes' order reversed): positions mean nothing, so
+    the layout rules do not run, and the number rules still do."""
     page = _front_page(GENUINE)
-    page = Page(page.image, [line for line in page.lines if line.text != GENUINE["citizen_id"]], 0, 0.0)
-    verdict = distinguish_id_card(page, TODAY)
-    assert (verdict.result, verdict.checks) == (-1, [])
-    assert verdict.reason in ("无法判别", "图片过于模糊")
+    height, width = page.image.shape[:2]
+    turned = [TextLine(line.text, line.score, np.array([width, height], np.float32) - line.box) for line in page.lines]
+    verdict = distinguish_id_card(Page(page.image[::-1, ::-1].copy(), turned, 0, 0.0), TODAY)
+    codes = {check.code: check for check in verdict.checks}
+    assert "layout.order" not in codes and codes["layout.not_upright"].severity == "notice"
+    assert codes["citizen_id.rules"].passed and verdict.result == 1
+
+
+def test_unreadable_validity_of_the_back_cannot_be_judged() -> None:
+    page = _back_page("2011.08.23", "2031.08.23")
+    lines = [line for line in page.lines if not line.text.startswith("2011")]
+    verdict = distinguish_id_card(Page(page.image, lines, 0, 0.0), TODAY)
+    assert verdict.result == -1
+    assert [check.code for check in verdict.checks if not check.passed] == ["valid_date_begin.unreadable"]

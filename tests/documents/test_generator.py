@@ -14,6 +14,7 @@ from facesaas.documents.idcard import NATIONS
 from tests.documents.generator import (
     DRIVING_PERIODS,
     FORGERIES,
+    PRINTED_FORGERIES,
     ID_PERIODS,
     KINDS,
     distort,
@@ -117,8 +118,9 @@ def test_vehicle_licence_fields() -> None:
 
 @pytest.mark.parametrize(
     ("kind", "forgery"),
-    [(kind, forgery) for kind in ("id_front", "driving") for forgery in FORGERIES[kind] if forgery != "validity"],
-)
+    [(kind, forgery) for kind in ("id_front", "driving") for forgery in FORGERIES[kind]
+     if forgery != "validity" and forgery not in PRINTED_FORGERIES],
+)  # fmt: skip
 def test_number_forgeries_break_exactly_their_rule(kind: str, forgery: str) -> None:
     document = make_document(kind, _rng(10), TODAY, forgery=forgery, distortions="none")
     assert document.forgery == forgery
@@ -129,6 +131,32 @@ def test_number_forgeries_break_exactly_their_rule(kind: str, forgery: str) -> N
         assert field in ("name", "address", "citizen_id") and _inside(document.boxes[field], document.card)
         assert 0.85 <= document.distortion["pasted_scale"] <= 1.15
         assert 2 <= abs(document.distortion["pasted_dy_px"]) <= 6
+
+
+@pytest.mark.parametrize("forgery", PRINTED_FORGERIES)
+def test_printed_forgeries_leave_the_number_alone(forgery: str) -> None:
+    genuine = make_document("id_front", _rng(11), TODAY, distortions="none")
+    forged = make_document("id_front", _rng(11), TODAY, forgery=forgery, distortions="none")
+    changed = {key for key in genuine.fields if genuine.fields[key] != forged.fields[key]}
+    assert changed == {{"birthday_implausible": "birthday", "gender_word": "gender", "nation_word": "nation"}[forgery]}
+    assert validate_citizen_id(str(forged.fields["citizen_id"]), today=TODAY) == []
+    if forgery == "birthday_implausible":
+        born = dt.datetime.strptime(str(forged.fields["birthday"]), "%Y%m%d").date()
+        assert born.year < 1900 or born > TODAY
+    elif forgery == "gender_word":
+        assert forged.fields["gender"] not in ("男", "女")
+    else:
+        assert forged.fields["nation"] not in NATIONS
+
+
+def test_cut_number_removes_the_number_row_only() -> None:
+    whole = make_document("id_front", _rng(12), TODAY, distortions="none")
+    cut = make_document("id_front", _rng(12), TODAY, distortions="none", cut_number=True)
+    assert cut.fields == whole.fields and cut.distortion["cut_number"] is True
+    assert cut.card.shape[0] < whole.boxes["citizen_id"][1] and "citizen_id" not in cut.boxes
+    assert cut.boxes["address"] == whole.boxes["address"]
+    with pytest.raises(ValueError):
+        make_document("id_back", _rng(12), TODAY, cut_number=True)
 
 
 @pytest.mark.parametrize(("kind", "periods"), [("id_back", ID_PERIODS), ("driving", DRIVING_PERIODS)])

@@ -3,18 +3,24 @@
 Each rule is a :class:`Check` with a stable ``code``, the field it concerns, where that field
 is printed, and a message (Chinese, then English). The verdict follows the manual:
 ``result`` 1 genuine, 0 forged (a forgery rule failed), -1 cannot judge (the fields the rules
-need are unreadable), -2 not this kind of document. Rules:
+need are unreadable and no rule that could run proves a forgery), -2 not this kind of document.
+Every rule whose fields were read runs, whatever else is unreadable:
 
 - the citizen-ID number: format, ISO 7064 check digit, province code, a real birthday;
 - agreement of the number with the printed birthday and gender;
+- the printed fields on their own: a birthday that is a real date between 1900 and today, a
+  gender of 男/女, a nation among the 56 (or 其他/外国血统/穿青人);
 - the validity period: begins no later than today; ID cards run 5/10/20 years or 长期 (and,
   with both sides, the length the holder's age at issue demands); driving licences 6 or 10
   years or 长期, beginning no earlier than the first issue;
-- layout: the front's fields in the printed order and near the template's relative heights;
+- layout: the front's fields in the printed order and near the template's relative heights,
+  judged only on an upright page (105.2 always turns the page upright before reading);
 - capture and editing signs from :mod:`facesaas.documents.forensics` (photocopy, screen
   recapture, a pasted field).
 
-An expired card is reported as a ``notice`` check: it is genuine, just no longer valid.
+An expired card is reported as a ``notice`` check: it is genuine, just no longer valid. A key
+field that could not be read (the citizen-ID number, the validity period) is a ``notice`` too:
+its rules did not run, so with no forgery found the answer is -1, with the checks that did run.
 Pure functions over a :class:`~facesaas.documents.reader.Page`; cost is dominated by the
 forensics (tens of ms), the OCR having been done.
 """
@@ -29,8 +35,8 @@ import cv2
 import numpy as np
 
 from facesaas.documents.citizen_id import validate_citizen_id
-from facesaas.documents.idcard import LONG_TERM, UNKNOWN, IdCardBack, IdCardFront
-from facesaas.documents.layout import Box
+from facesaas.documents.idcard import LONG_TERM, NATIONS, UNKNOWN, IdCardBack, IdCardFront
+from facesaas.documents.layout import Box, page_rotation
 from facesaas.documents.licences import DrivingLicence, parse_driving
 from facesaas.documents.reader import Kind, Page, classify, read_id_card
 
@@ -151,15 +157,57 @@ def _period_checks(
     return checks
 
 
+_EARLIEST_BIRTH = dt.date(1900, 1, 1)
+_OTHER_NATIONS = ("其他", "外国血统", "穿青人")
+"""Printed on lawful cards besides the 56 (GB 3304's 其他 and 外国血统中国籍人士; Guizhou's 穿青人)."""
+_NATION_SCORE = 0.95
+"""A nation outside the vocabulary proves a forgery only from a row read at least this surely
+(a misread 汉 must not make a genuine card forged)."""
+
+
+def _printed_checks(front: IdCardFront, today: dt.date) -> list[Check]:
+    """Rules the printed birthday, gender and nation allow on their own (no number needed)."""
+    checks: list[Check] = []
+    boxes = front.boxes
+    if front.printed_birthday:
+        born = _date(front.printed_birthday)
+        if born is None:
+            checks.append(Check("birthday.invalid", False, f"出生日期 {front.printed_birthday} 不是有效日期 (printed birthday is no date)", "birthday", boxes.get("birthday")))
+        elif not _EARLIEST_BIRTH <= born <= today:
+            checks.append(Check("birthday.implausible", False, f"出生日期 {front.printed_birthday} 不合理 (printed birthday before 1900 or in the future)", "birthday", boxes.get("birthday")))
+        else:
+            checks.append(Check("birthday.plausible", True, "出生日期合理 (printed birthday plausible)", "birthday"))
+    if front.printed_gender:
+        if front.printed_gender in ("男", "女"):
+            checks.append(Check("gender.vocabulary", True, "性别为男或女 (gender is 男 or 女)", "gender"))
+        else:
+            checks.append(Check("gender.vocabulary", False, f"性别 {front.printed_gender} 不是男或女 (gender is neither 男 nor 女)", "gender", boxes.get("gender")))
+    value = front.printed_nation.removesuffix("族")
+    if value:
+        if value in NATIONS or value in _OTHER_NATIONS or front.nation != UNKNOWN:
+            checks.append(Check("nation.vocabulary", True, "民族在国家民族名称表中 (nation in the official list)", "nation"))
+        elif front.row_scores.get("nation", 0.0) >= _NATION_SCORE:
+            checks.append(Check("nation.vocabulary", False, f"民族 {value} 不在国家民族名称表中 (no such nation)", "nation", boxes.get("nation")))
+    return checks
+
+
+def _unreadable(field: str, label: str) -> Check:
+    return Check(f"{field}.unreadable", False, f"{label}无法识别，相关规则未检查 ({field} unreadable: its rules did not run)", field, None, "notice")
+
+
 # Relative heights of the front's rows between the name (0) and the number (1), from the
 # card template (GB 19104: name 9 mm, birth 22 mm, address 29 mm, number 46 mm from the top).
 _FRONT_TEMPLATE = {"birthday": 0.35, "address": 0.54}
 _LAYOUT_TOLERANCE = 0.15
 
 
-def _layout_checks(front: IdCardFront) -> list[Check]:
+def _layout_checks(front: IdCardFront, page: Page) -> list[Check]:
     """The front's fields in the printed order, at the template's relative heights; rules
-    whose fields could not be read are skipped (a redacted name is not a forgery)."""
+    whose fields could not be read are skipped (a redacted name is not a forgery). Positions
+    mean something only on an upright page: on a page whose lines still read sideways or
+    upside down, the rules are not run (a notice says so)."""
+    if page_rotation(page.lines) != 0:
+        return [Check("layout.not_upright", False, "页面未转正，版式规则未检查 (page not upright: layout rules did not run)", None, None, "notice")]
     boxes = front.boxes
     order = [name for name in ("name", "gender", "birthday", "address", "citizen_id") if name in boxes]
     tops = [boxes[name][1] for name in order]
@@ -197,10 +245,16 @@ def _overlaps(a: Box, b: Box) -> bool:
     return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 
 
-def _verdict(page: Page, checks: list[Check], reasons: dict, score: float) -> Verdict:
+def _verdict(page: Page, checks: list[Check], reasons: dict, score: float, *, complete: bool = True) -> Verdict:
+    """0 when a forgery rule failed; else 1, or -1 when a key field's rules could not run
+    (``complete`` False): the checks that ran are reported either way."""
     failed = [check for check in checks if not check.passed and check.severity == "forgery"]
-    result = 0 if failed else 1
-    return Verdict(result, reasons[0] if failed else "", checks, round(score, 4), _mark(page.image, failed))
+    if failed:
+        return Verdict(0, reasons[0], checks, round(score, 4), _mark(page.image, failed))
+    if not complete:
+        reason = reasons["blurry"] if _blurry(page.image) else reasons[-1]
+        return Verdict(-1, reason, checks, round(score, 4), page.image)
+    return Verdict(1, "", checks, round(score, 4), _mark(page.image, failed))
 
 
 def _undecided(page: Page, result: int, reasons: dict) -> Verdict:
@@ -227,21 +281,27 @@ def distinguish_id_card(page: Page, today: dt.date) -> Verdict:
     checks: list[Check] = []
     scores: list[float] = []
     birthday = UNKNOWN
+    complete = True
     if front is not None:
-        if front.citizen_id == UNKNOWN:
-            return _undecided(page, -1, ID_REASONS)
         birthday = front.birthday
-        checks += _number_checks(front.citizen_id, today, front.birthday, front.gender, front.boxes)
-        checks += _layout_checks(front)
+        checks += _printed_checks(front, today)
+        if front.citizen_id == UNKNOWN:
+            complete = False
+            checks.append(_unreadable("citizen_id", "公民身份号码"))
+        else:
+            checks += _number_checks(front.citizen_id, today, front.birthday, front.gender, front.boxes)
+        checks += _layout_checks(front, page)
         scores.append(front.score)
     if back is not None:
         if back.valid_date_begin == UNKNOWN:
-            return _undecided(page, -1, ID_REASONS)
-        checks += _back_checks(back, today, birthday)
+            complete = False
+            checks.append(_unreadable("valid_date_begin", "有效期限"))
+        else:
+            checks += _back_checks(back, today, birthday)
         scores.append(back.score)
     boxes = {**(front.boxes if front else {}), **(back.boxes if back else {})}
     checks += _forensic_checks(page, boxes)
-    return _verdict(page, checks, ID_REASONS, min(scores))
+    return _verdict(page, checks, ID_REASONS, min(scores), complete=complete)
 
 
 _VALIDITY_RAW = re.compile(r"(\d{8})[-—~至]*(\d{8}|长期)")
@@ -263,11 +323,18 @@ def distinguish_driving_licence(page: Page, today: dt.date) -> Verdict:
     values = licence.values
     if values["license_type"] == -2:
         return _undecided(page, -2 if not _blurry(page.image) else -1, DRIVING_REASONS)
-    if values["citizen_id"] == UNKNOWN or values["valid_date_begin"] == UNKNOWN:
-        return _undecided(page, -1, DRIVING_REASONS)
     boxes = licence.boxes
-    checks = _number_checks(values["citizen_id"], today, values["birthday"], values["gender"], boxes)
-    if values["license_type"] == 1:
+    checks: list[Check] = []
+    complete = True
+    if values["citizen_id"] == UNKNOWN:
+        complete = False
+        checks.append(_unreadable("citizen_id", "证号"))
+    else:
+        checks += _number_checks(values["citizen_id"], today, values["birthday"], values["gender"], boxes)
+    if values["valid_date_begin"] == UNKNOWN:
+        complete = False
+        checks.append(_unreadable("valid_date_begin", "有效期限"))
+    elif values["license_type"] == 1:
         checks += _period_checks(values["valid_date_begin"], licence.printed_end, _DRIVING_YEARS, today, boxes.get("valid_date_end"))
     elif values.get("valid_period") not in _DRIVING_YEARS:
         checks.append(Check("validity.length", False, f"有效期限 {values.get('valid_period')} 年不是 6/10 年 (period not 6 or 10 years)", "valid_period", boxes.get("valid_period")))
@@ -275,5 +342,5 @@ def distinguish_driving_licence(page: Page, today: dt.date) -> Verdict:
     if issued is not None and begin is not None and begin < issued:
         checks.append(Check("validity.before_first_issue", False, "有效期开始早于初次领证日期 (validity begins before the first issue)", "valid_date_begin", boxes.get("valid_date_begin")))
     checks += _forensic_checks(page, {k: v for k, v in boxes.items() if k in values})
-    return _verdict(page, checks, DRIVING_REASONS, licence.score)
+    return _verdict(page, checks, DRIVING_REASONS, licence.score, complete=complete)
 

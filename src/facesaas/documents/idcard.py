@@ -50,6 +50,15 @@ class IdCardFront:
     """Where each read field is printed (pixels of the upright image the lines came from)."""
     score: float = field(default=1.0, compare=False)
     """The lowest recognition score among the rows the fields came from (0–1)."""
+    printed_birthday: str = field(default="", compare=False)
+    """The 年月日 date's digits as printed, ``YYYYMMDD`` (zero-padded) even when it is no real
+    or plausible date (``birthday`` is then "?"); "" when no date was read."""
+    printed_gender: str = field(default="", compare=False)
+    """The character printed after the 性别 label, read exactly; "" when the label was not."""
+    printed_nation: str = field(default="", compare=False)
+    """The characters printed after the 民族 label, read exactly; "" when the label was not."""
+    row_scores: dict[str, float] = field(default_factory=dict, compare=False, repr=False)
+    """The lowest recognition score of each read field's rows (0–1)."""
 
     def as_dict(self) -> dict[str, str]:
         return {key: getattr(self, key) for key in FRONT_FIELDS}
@@ -66,6 +75,16 @@ _ADDRESS_LABEL = re.compile(r"^(?:[\u4e00-\u9fff]?址|住)")
 """住址 as printed or misread (主址, 往址, 住, 址); no address starts with 址 as its 1st/2nd character."""
 
 _EARLIEST = dt.date(1900, 1, 1)
+
+_GENDER_VALUE = re.compile(r"性别\s*([\u4e00-\u9fff])(?=\s*(?:民族|$))")
+_NATION_VALUE = re.compile(r"民族\s*([\u4e00-\u9fff]{1,6})$")
+"""The values after labels read exactly (性别 … 民族 …): what authenticity may call printed."""
+
+
+def _printed_date(text: str) -> str:
+    """The digits of the 年月日 date in ``text`` as ``YYYYMMDD``, whether or not a real date."""
+    match = _DATE.search(text)
+    return f"{match[1]}{int(match[2]):02d}{int(match[3]):02d}" if match else ""
 
 
 def _date(text: str, today: dt.date) -> str:
@@ -126,8 +145,12 @@ def parse_front(lines: list[TextLine], today: dt.date | None = None) -> IdCardFr
     if gender_row is None:  # 男/女 not read: the row is still known by its labels
         gender_row = next((i for i in range(limit) if re.search(r"性别|民族|族", texts[i])), None)
     gender, nation, name = UNKNOWN, UNKNOWN, UNKNOWN
+    printed_gender = printed_nation = ""
     if gender_row is not None:
         text = texts[gender_row]
+        exact_gender, exact_nation = _GENDER_VALUE.search(text), _NATION_VALUE.search(text)
+        printed_gender = exact_gender[1] if exact_gender else ""
+        printed_nation = exact_nation[1] if exact_nation else ""
         found = re.search(r"[男女]", text)
         gender = found[0] if found else UNKNOWN
         nation = _nation(text)
@@ -146,10 +169,12 @@ def parse_front(lines: list[TextLine], today: dt.date | None = None) -> IdCardFr
             address = "".join(parts) or UNKNOWN
             used["address"] = rows[birth_row + 1 : end]
     boxes = {key: rows_box(value) for key, value in used.items() if value}
-    scores = [row.score for value in used.values() for row in value]
+    row_scores = {key: min(row.score for row in value) for key, value in used.items() if value}
     return IdCardFront(
         name=name, gender=gender, nation=nation, birthday=birthday, address=address, citizen_id=citizen_id,
-        boxes=boxes, score=min(scores, default=0.0),
+        boxes=boxes, score=min(row_scores.values(), default=0.0),
+        printed_birthday=_printed_date(texts[birth_row]) if birth_row is not None else "",
+        printed_gender=printed_gender, printed_nation=printed_nation, row_scores=row_scores,
     )  # fmt: skip
 
 

@@ -43,7 +43,7 @@ class OcrRequest(_Strict):
 
 class DistinguishOptions(_Strict):
     distinguish_type: int = Field(1, description="1 身份证假证鉴别, 2 驾驶证假证鉴别.")
-    auto_rotate: bool = Field(False, description="开启自动旋转矫正.")
+    auto_rotate: bool = Field(False, description="开启自动旋转矫正. Accepted for the manual; 105.2 always judges the page turned upright, since its layout rules need it.")
 
 
 class DistinguishRequest(_Strict):

@@ -101,13 +101,16 @@ def _verdict_body(verdict: Verdict) -> dict[str, Any]:
 def distinguish_document(
     ocr: OcrEngine, body: Mapping[str, Any], limits: ImageLimits, today: dt.date | None = None
 ) -> dict[str, Any]:
-    """105.2: is the ID card (distinguish_type 1) or driving licence (2) genuine, and why not."""
+    """105.2: is the ID card (distinguish_type 1) or driving licence (2) genuine, and why not.
+    The page is always turned upright first (``options.auto_rotate`` is validated, not needed)."""
     request: DistinguishRequest = parse_request(DistinguishRequest, body)
     kind = request.options.distinguish_type
     if kind not in (1, 2):
         raise InvalidParameter(f"options.distinguish_type must be 1 (ID card) or 2 (driving licence), got {kind}")
     today = today or dt.date.today()
-    page = read_page(ocr, _image(request.mode, request.user_info, limits), auto_rotate=request.options.auto_rotate)
+    # The rules compare where fields sit on the card, so they judge the upright page whatever
+    # auto_rotate says: a sideways page read as it lies would be a verdict on misplaced fields.
+    page = read_page(ocr, _image(request.mode, request.user_info, limits), auto_rotate=True)
     if kind == 1:
         return {"idcard_distinguish_result": _verdict_body(distinguish_id_card(page, today))}
     return {"driving_license_distinguish_result": _verdict_body(distinguish_driving_licence(page, today))}
