@@ -4,8 +4,10 @@ Real data: the 4 ID fronts of ``../shared/data/idcards`` against ground_truth.ts
 back, the 4 CCF pages (both sides) and the 13 negatives. Synthetic data: documents rendered by
 ``tests/documents/generator.py`` (seeded, so every run sees the same documents) with the
 "mild" capture distortions, plus rotated, "hard", photocopy and screen-recapture subsets and
-the forged variants. The pipeline is the library's (the same calls the HTTP service makes,
-without base64 and HTTP).
+the forged variants; for 105.2 also genuine cards turned 90/180/270° and ID fronts whose number
+is cut off (genuine, and with a forged printed field). The pipeline is the library's (the same
+calls the HTTP service makes, without base64 and HTTP; 105.2 always reads the page upright, as
+the service does).
 
 Accuracy runs in 2 worker processes with 1 OCR thread each; latency is measured separately,
 sequentially, with the service's 2 threads, on the first images of each kind.
@@ -33,7 +35,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 TODAY = dt.date(2026, 11, 25)
-ID_FORGERIES = ("check_digit", "birthday_mismatch", "gender_mismatch", "region", "pasted_field")
+PRINTED_FORGERIES = ("birthday_implausible", "gender_word", "nation_word")
+ID_FORGERIES = ("check_digit", "birthday_mismatch", "gender_mismatch", "region", "pasted_field", *PRINTED_FORGERIES)
 DRIVING_FORGERIES = ("check_digit", "birthday_mismatch", "gender_mismatch", "validity", "pasted_field")
 
 _OCR = None
@@ -54,7 +57,7 @@ def _document(spec: dict[str, Any]):  # noqa: ANN202 - a generator Document
         return make_both_sides(rng, TODAY, rotation=spec.get("rotation"))
     return make_document(
         spec["kind"], rng, TODAY, forgery=spec.get("forgery"), distortions=spec.get("preset", "mild"),
-        rotation=spec.get("rotation"),
+        rotation=spec.get("rotation"), cut_number=spec.get("cut_number", False),
     )  # fmt: skip
 
 
@@ -67,7 +70,9 @@ def _run(spec: dict[str, Any]) -> dict[str, Any]:
 
     document = _document(spec)
     started = time.perf_counter()
-    page = read_page(_OCR, document.image, auto_rotate=spec.get("auto_rotate", False))
+    # 105.2 judges the upright page whatever auto_rotate says (documents.service), so here too.
+    upright = spec.get("auto_rotate", False) or spec["task"] == "distinguish"
+    page = read_page(_OCR, document.image, auto_rotate=upright)
     out: dict[str, Any] = {**spec, "truth": document.fields, "distortion": _plain(document.distortion)}
     if spec["task"] == "ocr":
         if spec["kind"] in ("id_front", "id_back", "id_both"):
@@ -116,6 +121,14 @@ def _specs(per_kind: int, forged: int) -> list[dict[str, Any]]:
             for _ in range(forged):
                 specs.append({"task": "distinguish", "set": f"{kind} {preset}", "kind": kind, "seed": (seed := seed + 1),
                               "preset": preset})  # fmt: skip
+        for turn in (90, 180, 270):  # genuine cards photographed turned: the false-forgery rate per turn
+            for _ in range(forged):
+                specs.append({"task": "distinguish", "set": f"{kind} turned {turn} genuine", "kind": kind,
+                              "seed": (seed := seed + 1), "rotation": turn})  # fmt: skip
+    for forgery in (None, *PRINTED_FORGERIES):  # the number cut off: -1 when genuine, 0 when a printed field is forged
+        for _ in range(forged):
+            specs.append({"task": "distinguish", "set": f"id_front number cut off {forgery or 'genuine'}", "kind": "id_front",
+                          "seed": (seed := seed + 1), "forgery": forgery, "cut_number": True})  # fmt: skip
     return specs
 
 

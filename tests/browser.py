@@ -13,8 +13,6 @@ world, and evaluates JavaScript in the page. The protocol runs over a WebSocket 
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import socket
 import subprocess
 import time
@@ -26,8 +24,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
-import pytest
 from websockets.sync.client import ClientConnection, connect
+
+from tests.tools import require_tool
 
 __all__ = ["Browser", "chromium_path", "launch", "PageRequest"]
 
@@ -48,13 +47,7 @@ def _closed_port() -> int:
 def chromium_path() -> str:
     """The Chromium executable; skips with the reason when absent (fails when
     FACESAAS_REQUIRE_TOOLS is set, as in CI)."""
-    path = shutil.which("chromium") or shutil.which("chromium-browser")
-    if path is None:
-        problem = "chromium is not installed (Debian: apt-get install -y chromium)"
-        if os.environ.get("FACESAAS_REQUIRE_TOOLS"):
-            pytest.fail(problem)
-        pytest.skip(problem)
-    return path
+    return require_tool("chromium", "chromium-browser", install="Debian: apt-get install -y chromium")
 
 
 @dataclass(frozen=True)

@@ -215,7 +215,8 @@ def test_filled_samples(server: RunningServer, credentials: NewCredentials, fill
             with_repo["user_info"]["repo_name"] = "manual"
             if sample.name.endswith("delete"):
                 # Search before the delete, so the retrieval sample below still has a face to find.
-                answers["retrieval before delete"] = _signed(server, credentials, SAMPLES[7], json.dumps(_fill(SAMPLES[7], filled)).encode())
+                retrieval = next(s for s in SAMPLES if s.name == "9.3 103.1 retrieval")
+                answers["retrieval before delete"] = _signed(server, credentials, retrieval, json.dumps(_fill(retrieval, filled)).encode())
             answers[sample.name + " with repo_name"] = _signed(server, credentials, fixed, json.dumps(with_repo).encode())
     for name, (status, answer) in answers.items():
         if not name.startswith("9.3 102.1") or name.endswith("with repo_name"):

@@ -4,8 +4,6 @@ the manual's SampleCodeV1PairVerify prints "check ok", and a harness calls every
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -14,6 +12,7 @@ import pytest
 from facesaas.sdk import build_package
 from facesaas.tenants.service import NewCredentials
 from tests.conftest import RunningServer
+from tests.tools import require_tool
 
 JAVA_SDK = Path(__file__).resolve().parents[2] / "sdk" / "java"
 HARNESS = Path(__file__).resolve().parent / "java" / "AllEndpoints.java"
@@ -22,13 +21,7 @@ OTHER = "7292/067624.jpg"
 
 
 def _tool(name: str) -> str:
-    path = shutil.which(name)
-    if path is None:
-        problem = f"{name} is not installed (Debian: apt-get install -y default-jdk-headless)"
-        if os.environ.get("FACESAAS_REQUIRE_TOOLS"):
-            pytest.fail(problem)
-        pytest.skip(problem)
-    return path
+    return require_tool(name, install="Debian: apt-get install -y default-jdk-headless")
 
 
 @pytest.fixture(scope="module")
