@@ -49,12 +49,13 @@ from PIL import Image
 from facesaas.api.server import BackgroundServer
 from facesaas.auth.keys import init_keys
 from facesaas.errors import FaceSaaSError, ImageTooLarge, NoFaceDetected, TooManyFaces
-from facesaas.evaluation.calibrate import threshold_at_far
+from facesaas.evaluation.tailfit import threshold_at_far
 from facesaas.face.calibration import load_calibration
 from facesaas.face.engine import get_engine
 from facesaas.face.feature import decode_feature, encode_feature
+from facesaas.inputs import ImageLimits, parse_request
 from facesaas.recognition.schemas import ExtractionRequest, VerificationRequest
-from facesaas.recognition.service import ImageLimits, extract_features, parse_request, verify_pair
+from facesaas.recognition.service import extract_features, verify_pair
 from facesaas.sdk import ApiError, Client
 from facesaas.sdk.client import VERIFICATION_PATH
 from facesaas.settings import Settings
@@ -165,7 +166,7 @@ class InProcess:
     def __init__(self, settings: Settings, threads: int) -> None:
         self.engine = get_engine(threads, settings.detection_threshold)
         self.calibration = load_calibration()
-        self.limits = ImageLimits(settings.max_image_bytes, settings.max_image_pixels)
+        self.limits = ImageLimits.for_one_to_one(settings)
 
     def extract(self, content_b64: str) -> Result:
         body = {"image_content": content_b64, "image_type": 3}

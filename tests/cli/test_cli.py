@@ -77,7 +77,7 @@ def test_errors_markdown_lists_all_codes() -> None:
 def test_package_key_rotation_and_package_build(tmp_path: Path, astronaut_jpeg: bytes) -> None:
     import base64
 
-    from facesaas.liveness.package import Limits, decode_base64, open_sealed, parse_header
+    from facesaas.liveness.package import Limits, open_sealed, package_bytes, parse_header
 
     data = str(tmp_path / "d")
     created = json.loads(_run("tenant", "create", "shop", "--json", "--data-dir", data)[1])
@@ -89,7 +89,7 @@ def test_package_key_rotation_and_package_build(tmp_path: Path, astronaut_jpeg: 
                      "--customer-content", "order 9", str(image), str(image))  # fmt: skip
     assert code == 0
     limits = Limits()
-    package = open_sealed(parse_header(decode_base64(out.strip(), limits), limits), key, limits)
+    package = open_sealed(parse_header(package_bytes(out.strip(), limits), limits), key, limits)
     assert package.images == [astronaut_jpeg, astronaut_jpeg] and package.customer_defined_content == "order 9"
     assert _run("package", "build", "--package-key", "short", "--key-id", key_id, str(image))[0] != 0
     rotated = json.loads(_run("tenant", "rotate-package-key", created["access_id"], "--json", "--data-dir", data)[1])

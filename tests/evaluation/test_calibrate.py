@@ -11,7 +11,8 @@ import pytest
 from click.testing import CliRunner
 
 from facesaas.cli import cli
-from facesaas.evaluation.calibrate import EmbeddedSet, build_calibration, read_labels, threshold_at_far
+from facesaas.evaluation.calibrate import EmbeddedSet, build_calibration, read_labels
+from facesaas.evaluation.tailfit import threshold_at_far
 from facesaas.face.calibration import TRUE_NEGATIVE_RATES, load_calibration
 
 

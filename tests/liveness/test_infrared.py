@@ -6,24 +6,14 @@ import cv2
 import numpy as np
 import pytest
 
-from facesaas.errors import InvalidParameter
 from facesaas.face.engine import get_engine
-from facesaas.liveness.infrared import check_infrared, parse_key_points
+from facesaas.liveness.infrared import check_infrared
 from tests.imagetypes.generator import infrared, screen_infrared
 
 
 @pytest.fixture
 def colour(astronaut_jpeg: bytes) -> np.ndarray:
     return cv2.imdecode(np.frombuffer(astronaut_jpeg, np.uint8), cv2.IMREAD_COLOR)
-
-
-def test_key_points_parse_or_are_refused() -> None:
-    assert parse_key_points("") is None
-    points = parse_key_points("[[1, 2], [3, 4], [5, 6], [7, 8], [9, 10.5]]")
-    assert points is not None and points.shape == (5, 2) and points[4, 1] == 10.5
-    for bad in ("{", "[1, 2, 3]", "[[1, 2]]", '[["a", "b"], [1, 2], [1, 2], [1, 2], [1, 2]]', "[[NaN, 1], [1, 2], [1, 2], [1, 2], [1, 2]]"):
-        with pytest.raises(InvalidParameter):
-            parse_key_points(bad)
 
 
 def test_live_frame_passes_and_screen_or_colour_frames_fail(colour: np.ndarray) -> None:

@@ -20,7 +20,7 @@ import pytest
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 import facesaas.sdk
-from facesaas.liveness.package import InvalidPackage, Limits, Package, decode_base64, open_sealed, parse_header
+from facesaas.liveness.package import InvalidPackage, Limits, Package, open_sealed, package_bytes, parse_header
 
 MODULE = Path(facesaas.sdk.__file__).parent / "js" / "facesaas-package.mjs"
 LIMITS = Limits()
@@ -161,12 +161,12 @@ def build(run_js: Callable[..., subprocess.CompletedProcess[str]], images: list[
 
 
 def open_package(text: str, key: bytes = KEY) -> Package:
-    return open_sealed(parse_header(decode_base64(text, LIMITS), LIMITS), key, LIMITS)
+    return open_sealed(parse_header(package_bytes(text, LIMITS), LIMITS), key, LIMITS)
 
 
 def metadata(text: str, key: bytes = KEY) -> dict[str, Any]:
     """The raw metadata JSON of a package (to check exact types, e.g. integer ms)."""
-    sealed = parse_header(decode_base64(text, LIMITS), LIMITS)
+    sealed = parse_header(package_bytes(text, LIMITS), LIMITS)
     content = AESGCM(key).decrypt(sealed.nonce, sealed.ciphertext, sealed.header)
     size = int.from_bytes(content[:4], "big")
     return json.loads(content[4 : 4 + size].decode("utf-8"))

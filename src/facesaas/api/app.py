@@ -18,8 +18,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from facesaas import __version__
 from facesaas.api.context import build_context
 from facesaas.api.docs import install_docs
-from facesaas.api.errors import install_error_handlers, request_id_of
+from facesaas.api.errors import install_error_handlers
 from facesaas.api.openapi import install_openapi
+from facesaas.api.responses import request_id_of
 from facesaas.api.routes import documents, liveness, recognition, repositories
 from facesaas.auth.replay import ReplayStore
 from facesaas.settings import Settings, get_settings

@@ -12,12 +12,15 @@ from facesaas.auth.keys import ServerKeys, load_keys
 from facesaas.auth.replay import MemoryReplayStore, ReplayStore
 from facesaas.auth.verifier import RequestAuthenticator
 from facesaas.documents.ocr import OcrEngine, get_ocr
+from facesaas.documents.service import idcard_reader
 from facesaas.errors import Overloaded
 from facesaas.face.calibration import Calibration, load_calibration
 from facesaas.face.engine import FaceEngine, get_engine
+from facesaas.inputs import ImageLimits
+from facesaas.liveness.infrared import infrared_check
 from facesaas.liveness.keys import PackageKeyStore
 from facesaas.liveness.service import PackageChecker
-from facesaas.recognition.service import ImageLimits
+from facesaas.recognition import IdCardReader, InfraredCheck
 from facesaas.repositories import OpenRepositories, open_repositories
 from facesaas.settings import Settings
 from facesaas.storage.database import Database, create_database
@@ -66,11 +69,17 @@ class AppContext:
     limits_repo: ImageLimits
     repositories: OpenRepositories
     packages: PackageChecker
+    check_infrared: InfraredCheck
 
     def ocr(self) -> OcrEngine:
         """The OCR engine, loaded on the first document request (~1 s once per process), so a
         service that never reads documents never pays for it."""
         return get_ocr(self.settings.inference_threads)
+
+    @property
+    def read_idcard(self) -> IdCardReader:
+        """CS201.1's ``idcard_ocr`` reader over :meth:`ocr` (loaded on first use)."""
+        return idcard_reader(self.ocr)
 
     def close(self) -> None:
         try:
@@ -108,8 +117,8 @@ def build_context(settings: Settings, *, replay_store: ReplayStore | None = None
         engine=engine,
         calibration=calibration,
         gate=EngineGate(settings.engine_workers, settings.max_pending),
-        limits_1to1=ImageLimits(settings.max_image_bytes, settings.max_image_pixels),
-        limits_repo=ImageLimits(settings.max_repo_image_bytes, settings.max_image_pixels),
+        limits_1to1=ImageLimits.for_one_to_one(settings),
+        limits_repo=ImageLimits.for_repositories(settings),
         repositories=repositories,
         packages=PackageChecker(
             PackageKeyStore(database),
@@ -119,4 +128,5 @@ def build_context(settings: Settings, *, replay_store: ReplayStore | None = None
             future_skew_seconds=settings.package_future_skew_seconds,
             max_pixels=settings.max_image_pixels,
         ),
+        check_infrared=infrared_check(engine),
     )

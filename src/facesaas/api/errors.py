@@ -13,15 +13,12 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from facesaas.api.responses import request_id_of
 from facesaas.errors import FaceSaaSError, InternalError, MethodNotAllowed, NotFound
 
-__all__ = ["error_response", "install_error_handlers", "request_id_of"]
+__all__ = ["error_response", "install_error_handlers"]
 
 log = logging.getLogger("facesaas.api")
-
-
-def request_id_of(request: Request) -> str:
-    return getattr(request.state, "request_id", "")
 
 
 def error_response(request: Request, error: FaceSaaSError) -> JSONResponse:

@@ -6,39 +6,19 @@ Results are printed as JSON where a program may read them.
 
 from __future__ import annotations
 
-import base64
-import json
 import sys
 from pathlib import Path
 from typing import Any
 
 import click
 
+from facesaas.cli.common import b64_file, data_dir_option, echo_json, fail, remote_client, remote_options, settings_for
+from facesaas.cli.package import package, tenant_rotate_package_key
+from facesaas.cli.repo import repo, search
 from facesaas.errors import ConfigurationError, FaceSaaSError, errors_markdown
 from facesaas.settings import Settings
 
 __all__ = ["cli"]
-
-
-def _settings(data_dir: Path | None, **overrides: Any) -> Settings:
-    values = {k: v for k, v in overrides.items() if v is not None}
-    if data_dir is not None:
-        values["data_dir"] = data_dir
-    return Settings(**values)
-
-
-def _echo_json(value: Any) -> None:
-    click.echo(json.dumps(value, ensure_ascii=False, indent=2))
-
-
-def _fail(error: Exception) -> None:
-    click.echo(f"error: {error}", err=True)
-    sys.exit(1)
-
-
-data_dir_option = click.option(
-    "--data-dir", type=click.Path(path_type=Path, file_okay=False), default=None, help="Data directory (FACESAAS_DATA_DIR)."
-)
 
 
 @click.group()
@@ -61,7 +41,7 @@ def serve(data_dir: Path | None, host: str | None, port: int | None) -> None:
     from facesaas.api.app import create_app
     from facesaas.auth.keys import init_keys, keys_exist
 
-    settings = _settings(data_dir, host=host, port=port)
+    settings = settings_for(data_dir, host=host, port=port)
     if not keys_exist(settings.keys_dir):
         init_keys(settings.keys_dir)
         click.echo(f"created a 2048-bit server key pair in {settings.keys_dir}")
@@ -99,11 +79,11 @@ def keys_init(data_dir: Path | None, bits: str, force: bool) -> None:
     """Create the server key pair and print the public key."""
     from facesaas.auth.keys import init_keys
 
-    settings = _settings(data_dir)
+    settings = settings_for(data_dir)
     try:
         created = init_keys(settings.keys_dir, bits=int(bits), force=force)
     except ConfigurationError as exc:
-        _fail(exc)
+        fail(exc)
     click.echo(created.public_pem, nl=False)
 
 
@@ -114,9 +94,9 @@ def keys_show(data_dir: Path | None) -> None:
     from facesaas.auth.keys import load_keys
 
     try:
-        click.echo(load_keys(_settings(data_dir).keys_dir).public_pem, nl=False)
+        click.echo(load_keys(settings_for(data_dir).keys_dir).public_pem, nl=False)
     except ConfigurationError as exc:
-        _fail(exc)
+        fail(exc)
 
 
 # --- tenants ----------------------------------------------------------------------------
@@ -139,7 +119,7 @@ def _credentials_out(creds, public_pem: str, as_json: bool) -> None:  # noqa: AN
     package = creds.package_key.as_dict(with_key=True) if creds.package_key else {}
     payload.update({k: package[k] for k in ("package_key", "package_key_id") if k in package})
     if as_json:
-        _echo_json(payload)
+        echo_json(payload)
     else:
         click.echo(f"AccessID:  {creds.tenant.access_id}\nAccessKey: {creds.access_key}   (shown once; store it now)")
         if package:
@@ -156,13 +136,13 @@ def tenant_create(name: str, as_json: bool, data_dir: Path | None) -> None:
     """Create a customer; prints its AccessID, AccessKey (once) and the server public key."""
     from facesaas.auth.keys import init_keys, keys_exist, load_keys
 
-    settings = _settings(data_dir)
+    settings = settings_for(data_dir)
     if not keys_exist(settings.keys_dir):
         init_keys(settings.keys_dir)
     try:
         creds = _tenant_service(settings).create(name)
     except ValueError as exc:
-        _fail(exc)
+        fail(exc)
     _credentials_out(creds, load_keys(settings.keys_dir).public_pem, as_json)
 
 
@@ -171,9 +151,9 @@ def tenant_create(name: str, as_json: bool, data_dir: Path | None) -> None:
 @data_dir_option
 def tenant_list(as_json: bool, data_dir: Path | None) -> None:
     """List customers (never their keys)."""
-    rows = [t.as_dict() for t in _tenant_service(_settings(data_dir)).list()]
+    rows = [t.as_dict() for t in _tenant_service(settings_for(data_dir)).list()]
     if as_json:
-        _echo_json(rows)
+        echo_json(rows)
         return
     for row in rows:
         state = "enabled" if row["enabled"] else "DISABLED"
@@ -184,9 +164,9 @@ def _set_enabled(access_id: str, enabled: bool, data_dir: Path | None) -> None:
     from facesaas.tenants.service import UnknownTenant
 
     try:
-        info = _tenant_service(_settings(data_dir)).set_enabled(access_id, enabled)
+        info = _tenant_service(settings_for(data_dir)).set_enabled(access_id, enabled)
     except UnknownTenant:
-        _fail(LookupError(f"no customer with AccessID {access_id}"))
+        fail(LookupError(f"no customer with AccessID {access_id}"))
     click.echo(f"{info.access_id} {'enabled' if info.enabled else 'disabled'}")
 
 
@@ -215,63 +195,51 @@ def tenant_rotate(access_id: str, as_json: bool, data_dir: Path | None) -> None:
     from facesaas.auth.keys import load_keys
     from facesaas.tenants.service import UnknownTenant
 
-    settings = _settings(data_dir)
+    settings = settings_for(data_dir)
     try:
         creds = _tenant_service(settings).rotate(access_id)
     except UnknownTenant:
-        _fail(LookupError(f"no customer with AccessID {access_id}"))
+        fail(LookupError(f"no customer with AccessID {access_id}"))
     _credentials_out(creds, load_keys(settings.keys_dir).public_pem, as_json)
 
 
 # --- extract / compare ------------------------------------------------------------------
 
 
-def remote_options(func):  # noqa: ANN001, ANN201
-    """--url/--access-id/--access-key/--public-key: call a server instead of in-process."""
-    func = click.option("--public-key", type=click.Path(path_type=Path, dir_okay=False), envvar="FACESAAS_PUBLIC_KEY",
-                        help="Server public key PEM file (FACESAAS_PUBLIC_KEY).")(func)
-    func = click.option("--access-key", envvar="FACESAAS_ACCESS_KEY", help="AccessKey (FACESAAS_ACCESS_KEY).")(func)
-    func = click.option("--access-id", envvar="FACESAAS_ACCESS_ID", help="AccessID (FACESAAS_ACCESS_ID).")(func)
-    func = click.option("--url", envvar="FACESAAS_URL", help="Server URL; without it the work runs in-process.")(func)
-    return func
-
-
 def _run(path: str, payload: dict[str, Any], url: str | None, access_id: str | None, access_key: str | None,
          public_key: Path | None) -> dict[str, Any]:
     """POST through a server (signed) or run the same service function in-process."""
     if url:
-        from facesaas.sdk import ApiError, Client
+        from facesaas.sdk import ApiError
 
-        if not (access_id and access_key and public_key):
-            _fail(click.UsageError("--url needs --access-id, --access-key and --public-key"))
-        with Client(url, access_id, access_key, public_key.read_text()) as client:
+        with remote_client(url, access_id, access_key, public_key) as client:
             try:
                 return client.call(path, payload)
             except ApiError as exc:
-                _fail(exc)
+                fail(exc)
+    from facesaas.documents.ocr import get_ocr
+    from facesaas.documents.service import idcard_reader
     from facesaas.face.calibration import load_calibration
     from facesaas.face.engine import get_engine
-    from facesaas.recognition import service
-    from facesaas.recognition.schemas import ExtractionRequest, VerificationRequest
+    from facesaas.inputs import ImageLimits, parse_request
+    from facesaas.liveness.infrared import infrared_check
+    from facesaas.recognition import ExtractionRequest, VerificationRequest, extract_features, verify_pair
     from facesaas.sdk.client import EXTRACTION_PATH
 
     settings = Settings()
     engine = get_engine(settings.inference_threads, settings.detection_threshold)
-    limits = service.ImageLimits(settings.max_image_bytes, settings.max_image_pixels)
+    limits = ImageLimits.for_one_to_one(settings)
     try:
         if path == EXTRACTION_PATH:
-            result = service.extract_features(engine, service.parse_request(ExtractionRequest, payload), limits)
+            read_idcard = idcard_reader(lambda: get_ocr(settings.inference_threads))
+            result = extract_features(engine, parse_request(ExtractionRequest, payload), limits, read_idcard)
         else:
-            request = service.parse_request(VerificationRequest, payload)
-            result = service.verify_pair(engine, load_calibration(), request, limits)
+            request = parse_request(VerificationRequest, payload)
+            result = verify_pair(engine, load_calibration(), request, limits, infrared_check(engine))
     except FaceSaaSError as exc:
-        _echo_json({"rtn": exc.rtn, "message": exc.client_message})
+        echo_json({"rtn": exc.rtn, "message": exc.client_message})
         sys.exit(1)
     return {"rtn": 0, "message": "OK", **result}
-
-
-def _b64_file(path: Path) -> str:
-    return base64.b64encode(path.read_bytes()).decode("ascii")
 
 
 @cli.command()
@@ -286,13 +254,13 @@ def extract(image: Path, image_type: int, max_faces: int, auto_rotate: bool, fli
     from facesaas.sdk.client import EXTRACTION_PATH
 
     payload = {
-        "image_content": _b64_file(image),
+        "image_content": b64_file(image),
         "image_type": image_type,
         "max_faces_allowed": max_faces,
         "auto_rotate": auto_rotate,
         "flip_image": flip,
     }
-    _echo_json(_run(EXTRACTION_PATH, payload, **remote))
+    echo_json(_run(EXTRACTION_PATH, payload, **remote))
 
 
 @cli.command()
@@ -309,16 +277,16 @@ def compare(query: Path, database: Path, true_negative_rate: str, database_image
     from facesaas.sdk.client import VERIFICATION_PATH
 
     payload = {
-        "query_image_content": _b64_file(query),
+        "query_image_content": b64_file(query),
         "query_image_type": query_image_type,
-        "database_image_content": _b64_file(database),
+        "database_image_content": b64_file(database),
         "database_image_type": database_image_type,
         "true_negative_rate": true_negative_rate,
         "auto_rotate_for_query": auto_rotate,
         "auto_rotate_for_database": auto_rotate,
         "enable_verify_detail": True,
     }
-    _echo_json(_run(VERIFICATION_PATH, payload, **remote))
+    echo_json(_run(VERIFICATION_PATH, payload, **remote))
 
 
 # --- calibrate / errors -----------------------------------------------------------------
@@ -370,10 +338,6 @@ def errors(markdown: bool) -> None:
     for cls in ERROR_CLASSES:
         click.echo(f"{cls.rtn:6d} {cls.http_status}  {cls.message}")
 
-
-# Commands kept in their own modules (they use the helpers above, hence imported last).
-from facesaas.cli.package import package, tenant_rotate_package_key  # noqa: E402
-from facesaas.cli.repo import repo, search  # noqa: E402
 
 cli.add_command(repo)
 cli.add_command(search)

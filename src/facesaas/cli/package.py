@@ -1,5 +1,5 @@
 """``facesaas package build`` and ``facesaas tenant rotate-package-key``: liveness image
-packages (manual 9.1) from the command line, over :mod:`facesaas.liveness`."""
+packages (manual 9.1) from the command line, over :mod:`facesaas.sdk` and :mod:`facesaas.tenants`."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from facesaas.cli.main import _echo_json, _fail, _settings, data_dir_option
+from facesaas.cli.common import data_dir_option, echo_json, fail, settings_for
 
 __all__ = ["package", "tenant_rotate_package_key"]
 
@@ -34,7 +34,7 @@ def package_build(package_key: str, key_id: str, customer_content: str, images: 
         click.echo(build_package([path.read_bytes() for path in images], key=key, key_id=key_id,
                                  customer_defined_content=customer_content))  # fmt: skip
     except (binascii.Error, ValueError) as exc:
-        _fail(click.UsageError(str(exc)))
+        fail(click.UsageError(str(exc)))
 
 
 @click.command("rotate-package-key")
@@ -44,20 +44,20 @@ def package_build(package_key: str, key_id: str, customer_content: str, images: 
 @data_dir_option
 def tenant_rotate_package_key(access_id: str, retire_previous: bool, as_json: bool, data_dir: Path | None) -> None:
     """Issue a new liveness package key for a customer; prints it (once)."""
-    from facesaas.liveness.keys import PackageKeyStore
     from facesaas.storage.database import create_database
+    from facesaas.tenants.package_keys import PackageKeys
     from facesaas.tenants.service import TenantService, UnknownTenant
 
-    database = create_database(_settings(data_dir).resolved_database_url)
+    database = create_database(settings_for(data_dir).resolved_database_url)
     try:
         tenant_id = TenantService(database.sessions).id_of(access_id)
-        info = PackageKeyStore(database).rotate(tenant_id, retire_previous=retire_previous)
+        info = PackageKeys(database).rotate(tenant_id, retire_previous=retire_previous)
     except UnknownTenant:
-        _fail(LookupError(f"no customer with AccessID {access_id}"))
+        fail(LookupError(f"no customer with AccessID {access_id}"))
     finally:
         database.dispose()
     payload = {"access_id": access_id, **info.as_dict(with_key=True)}
     if as_json:
-        _echo_json(payload)
+        echo_json(payload)
     else:
         click.echo(f"Package key id: {payload['package_key_id']}\nPackage key:    {payload['package_key']}")

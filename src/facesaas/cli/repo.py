@@ -17,13 +17,12 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from facesaas.cli.main import _b64_file, _echo_json, _fail, _settings, data_dir_option, remote_options
+from facesaas.cli.common import b64_file, data_dir_option, echo_json, fail, remote_client, remote_options, settings_for
 from facesaas.errors import FaceSaaSError
 from facesaas.settings import Settings
 
 if TYPE_CHECKING:
     from facesaas.repositories import OpenRepositories
-    from facesaas.sdk import Client
     from facesaas.storage.database import Database
 
 __all__ = ["repo", "search"]
@@ -57,7 +56,7 @@ def _opened(settings: Settings, database: Database) -> Iterator[OpenRepositories
     try:
         opened = open_repositories(settings, database)
     except FaceSaaSError as exc:
-        _fail(exc)
+        fail(exc)
     try:
         yield opened
     finally:
@@ -69,18 +68,8 @@ def _tenant_id(database: Database, access_id: str) -> int:
 
     credentials = TenantService(database.sessions).credentials_of(access_id)
     if credentials is None:
-        _fail(LookupError(f"no customer with AccessID {access_id}"))
+        fail(LookupError(f"no customer with AccessID {access_id}"))
     return credentials.id
-
-
-@contextmanager
-def _client(url: str, access_id: str | None, access_key: str | None, public_key: Path | None) -> Iterator[Client]:
-    from facesaas.sdk import Client
-
-    if not (access_id and access_key and public_key):
-        _fail(click.UsageError("--url needs --access-id, --access-key and --public-key"))
-    with Client(url, access_id, access_key, public_key.read_text()) as client:
-        yield client
 
 
 def _check_repo_name(name: str) -> None:
@@ -89,7 +78,7 @@ def _check_repo_name(name: str) -> None:
     try:
         check_name(name, "--repo")
     except FaceSaaSError as exc:
-        _fail(exc)
+        fail(exc)
 
 
 @click.group()
@@ -115,12 +104,12 @@ def repo_import(directory: Path, repo_name: str, label: int, batch: int, data_di
     what is registered already (counted as duplicates). Prints a JSON summary: enrolled,
     no_face, duplicates, errors, error_details (the first 20), seconds.
     """
-    from facesaas.repositories.bulk import import_in_process, import_remote, scan_user_folders
+    from facesaas.repositories.bulk import import_in_process, scan_user_folders
 
     if not access_id:
-        _fail(click.UsageError("--access-id is required (the customer owning the repository)"))
+        fail(click.UsageError("--access-id is required (the customer owning the repository)"))
     _check_repo_name(repo_name)
-    settings = _settings(data_dir)
+    settings = settings_for(data_dir)
     folders = scan_user_folders(directory)
     with click.progressbar(length=len(folders), label="importing", file=sys.stderr) as bar:
         try:
@@ -128,28 +117,29 @@ def repo_import(directory: Path, repo_name: str, label: int, batch: int, data_di
                 import httpx
 
                 from facesaas.sdk import ApiError
+                from facesaas.sdk.bulk import import_remote
 
-                with _client(url, access_id, access_key, public_key) as client:
+                with remote_client(url, access_id, access_key, public_key) as client:
                     try:
                         summary = import_remote(client, repo_name, label, folders,
                                                 max_bytes=settings.max_repo_image_bytes, progress=bar.update)
                     except (ApiError, httpx.HTTPError) as exc:
-                        _fail(RuntimeError(f"{exc} (faces registered so far are kept; re-run to resume)"))
+                        fail(RuntimeError(f"{exc} (faces registered so far are kept; re-run to resume)"))
             else:
                 from facesaas.face.engine import get_engine
-                from facesaas.recognition.service import ImageLimits
+                from facesaas.inputs import ImageLimits
                 from facesaas.repositories import RepoKey
 
                 with _database(settings) as database:
                     key = RepoKey(_tenant_id(database, access_id), label, repo_name)
                     with _opened(settings, database) as opened:
                         engine = get_engine(settings.inference_threads, settings.detection_threshold)
-                        limits = ImageLimits(settings.max_repo_image_bytes, settings.max_image_pixels)
+                        limits = ImageLimits.for_repositories(settings)
                         summary = import_in_process(opened.repositories, database, engine, key, folders, limits,
                                                     batch=batch, progress=bar.update)
         except FaceSaaSError as exc:
-            _fail(exc)
-    _echo_json(summary.as_dict())
+            fail(exc)
+    echo_json(summary.as_dict())
 
 
 @repo.command("list")
@@ -161,17 +151,17 @@ def repo_list(access_id: str | None, as_json: bool, data_dir: Path | None) -> No
     service runs)."""
     from facesaas.repositories.store import list_repos
 
-    settings = _settings(data_dir)
+    settings = settings_for(data_dir)
     with _database(settings) as database:
         tenant_id = None if access_id is None else _tenant_id(database, access_id)
         try:
             infos = list_repos(database, tenant_id)
         except FaceSaaSError as exc:
-            _fail(exc)
+            fail(exc)
     rows = [{"access_id": i.access_id, "label": i.label, "name": i.name, "faces": i.faces, "created_at": i.created_at}
             for i in infos]
     if as_json:
-        _echo_json(rows)
+        echo_json(rows)
         return
     for row in rows:
         click.echo(f"{row['access_id']}  label {row['label']}  {row['name']:18}  {row['faces']:>10} faces")
@@ -185,15 +175,15 @@ def repo_stats(as_json: bool, data_dir: Path | None) -> None:
     estimated memory). Opens the index, so it fails while the service runs (stop it first)."""
     from facesaas.repositories.bulk import repository_stats
 
-    settings = _settings(data_dir)
+    settings = settings_for(data_dir)
     with _database(settings) as database, _opened(settings, database) as opened:
         try:
             stats = repository_stats(opened.repositories, database)
         except FaceSaaSError as exc:
-            _fail(exc)
+            fail(exc)
         stats["index_check"] = opened.report
     if as_json:
-        _echo_json(stats)
+        echo_json(stats)
         return
     memory = stats["index_memory_bytes"] / 2**20
     click.echo(f"{stats['repositories']} repositories, {stats['faces']} faces, index {memory:.1f} MiB")
@@ -224,35 +214,37 @@ def search(image: Path, label: int, repo_name: str | None, top: int, true_negati
     search runs in the service.
     """
     if not access_id:
-        _fail(click.UsageError("--access-id is required (the customer owning the repositories)"))
+        fail(click.UsageError("--access-id is required (the customer owning the repositories)"))
     if url:
         from facesaas.sdk import ApiError
 
-        with _client(url, access_id, access_key, public_key) as client:
+        with remote_client(url, access_id, access_key, public_key) as client:
             try:
                 response = client.retrieval_in_repo(label=label, repo_name=repo_name or "", image=image.read_bytes(),
                                                     true_negative_rate=true_negative_rate, return_topk_face=top)
             except ApiError as exc:
-                _fail(exc)
+                fail(exc)
     else:
         from facesaas.face.calibration import load_calibration
         from facesaas.face.engine import get_engine
-        from facesaas.recognition.service import ImageLimits
+        from facesaas.inputs import ImageLimits, parse_request
+        from facesaas.repositories.schemas import RetrievalRequest
         from facesaas.repositories.service import retrieve
 
-        settings = _settings(data_dir)
+        settings = settings_for(data_dir)
         body: dict[str, Any] = {
             "mode": 1,
-            "user_info": {"label": label, "repo_name": repo_name or "", "image_content": _b64_file(image)},
+            "user_info": {"label": label, "repo_name": repo_name or "", "image_content": b64_file(image)},
             "options": {"image_type": 301, "true_negative_rate": true_negative_rate, "return_topk_face": top},
         }
+        request = parse_request(RetrievalRequest, body)
         with _database(settings) as database:
             tenant_id = _tenant_id(database, access_id)
             with _opened(settings, database) as opened:
                 engine = get_engine(settings.inference_threads, settings.detection_threshold)
-                limits = ImageLimits(settings.max_repo_image_bytes, settings.max_image_pixels)
+                limits = ImageLimits.for_repositories(settings)
                 try:
-                    response = retrieve(engine, opened.repositories, load_calibration(), tenant_id, body, limits)
+                    response = retrieve(engine, opened.repositories, load_calibration(), tenant_id, request, limits)
                 except FaceSaaSError as exc:
-                    _fail(RuntimeError(f"rtn {exc.rtn}: {exc.client_message}"))
-    _echo_json([{name: hit[name] for name in _RESULT_FIELDS} for hit in response["repo_result"]])
+                    fail(RuntimeError(f"rtn {exc.rtn}: {exc.client_message}"))
+    echo_json([{name: hit[name] for name in _RESULT_FIELDS} for hit in response["repo_result"]])

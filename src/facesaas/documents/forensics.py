@@ -22,15 +22,18 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-__all__ = ["Sign", "capture_signs", "pasted_field_signs", "grid_peak"]
+from facesaas.imaging import CENTRE_FRACTION, centre, check_bgr, grid_peak
+
+__all__ = ["Sign", "capture_signs", "pasted_field_signs"]
 
 Box = tuple[int, int, int, int]
 
 # --- capture signs ------------------------------------------------------------------------
 
-CENTRE_FRACTION, COLOUR_SIDE = 0.8, 400
-"""Capture measures look at the central 80 % of the image each way (the card fills most of the
-frame; the backdrop says nothing about it); colour on that centre shrunk to ≤ 400 px, which
+COLOUR_SIDE = 400
+"""Capture measures look at the central :data:`facesaas.imaging.CENTRE_FRACTION` (80 %) of the
+image each way (the card fills most of the frame; the backdrop says nothing about it); colour on
+that centre shrunk to ≤ 400 px, which
 averages sensor and JPEG chroma noise away while printed colour areas survive."""
 
 PHOTOCOPY_MAX_CHROMA = 8.0
@@ -45,16 +48,11 @@ receipt) score 2.7–5.8 and are called copies, as a colourless card would be.""
 
 SCREEN_MIN_PEAK = 0.9
 """Height of the strongest isolated spectral peak (mean log-amplitude above its surroundings,
-:func:`_grid_peak`) above which the image is called a screen recapture. Measured: 60
+:func:`facesaas.imaging.grid_peak`) above which the image is called a screen recapture. Measured: 60
 synthetic screen recaptures 0.57–4.5 (55 above 0.9); 180 genuine synthetic photos (mild, hard,
 photocopies) ≤ 0.48; the 5 real ID photos ≤ 0.34; 300 CelebA photos ≤ 0.49 except a wallpaper
 graphic (0.81) and a scanned halftone print (1.84, truly periodic: a halftoned colour copy of
 a card is flagged as a recapture too)."""
-
-TILE, TILES_PER_SIDE, MIN_FREQUENCY = 128, 4, 0.12
-"""Spectra of up to 4×4 tiles of 128 px at full resolution (a pixel grid lives at 0.2–0.5
-cycles/px; downscaling would erase it); peaks under 0.12 cycles/px are ignored, as text lines
-and the wavy security lines of genuine cards are periodic there."""
 
 
 @dataclass(frozen=True)
@@ -70,30 +68,17 @@ class Sign:
     score: float
 
 
-def _check_image(bgr: np.ndarray) -> None:
-    if not isinstance(bgr, np.ndarray) or bgr.dtype != np.uint8 or bgr.ndim != 3 or bgr.shape[2] != 3:
-        raise ValueError("expected a BGR uint8 image of shape (height, width, 3)")
-    if min(bgr.shape[:2]) < 16:
-        raise ValueError(f"image too small: {bgr.shape[1]}x{bgr.shape[0]} px")
-
-
-def _centre(bgr: np.ndarray) -> np.ndarray:
-    h, w = bgr.shape[:2]
-    my, mx = int(h * (1 - CENTRE_FRACTION) / 2), int(w * (1 - CENTRE_FRACTION) / 2)
-    return bgr[my : h - my, mx : w - mx]
-
-
 def _colourfulness(bgr: np.ndarray) -> float:
     """How colourful the card is (:data:`PHOTOCOPY_MAX_CHROMA`)."""
-    centre = _centre(bgr)
-    factor = -(-max(centre.shape[:2]) // COLOUR_SIDE)  # an integer factor: area averaging is fast
+    middle = centre(bgr, CENTRE_FRACTION)
+    factor = -(-max(middle.shape[:2]) // COLOUR_SIDE)  # an integer factor: area averaging is fast
     if factor > 1:
-        size = (centre.shape[1] // factor, centre.shape[0] // factor)
-        centre = cv2.resize(centre, size, interpolation=cv2.INTER_AREA)
-    lab = cv2.cvtColor(centre.astype(np.float32) / 255, cv2.COLOR_BGR2LAB)
+        size = (middle.shape[1] // factor, middle.shape[0] // factor)
+        middle = cv2.resize(middle, size, interpolation=cv2.INTER_AREA)
+    lab = cv2.cvtColor(middle.astype(np.float32) / 255, cv2.COLOR_BGR2LAB)
     # A 3×3 median drops the one-pixel colour fringes that demosaicing and JPEG leave on edges;
     # clipped pixels carry no colour information.
-    unclipped = cv2.max(cv2.max(centre[..., 0], centre[..., 1]), centre[..., 2]) < 250
+    unclipped = cv2.max(cv2.max(middle[..., 0], middle[..., 1]), middle[..., 2]) < 250
     lightness, a, b = (cv2.medianBlur(np.ascontiguousarray(lab[..., i]), 3)[unclipped] for i in range(3))
     if lightness.size < 100:
         return 0.0
@@ -105,68 +90,16 @@ def _colourfulness(bgr: np.ndarray) -> float:
     return float(np.percentile(deviation, 99.5))
 
 
-def _grid_peak(bgr: np.ndarray) -> tuple[float, float]:
-    """The strongest isolated periodic peak of the image centre and its period (px).
-
-    Each tile's log-amplitude spectrum minus its 9×9 neighbourhood mean is averaged over the
-    tiles, so only periodicity across the whole centre (a pixel grid, not a striped shirt in
-    one tile) stays high. A peak must also stand above the spectrum 4 bins further in and out
-    along its own radius: straight edges (card border, text baselines) make ridges through the
-    origin, not isolated points. The axes and JPEG's 8-px block frequencies are excluded."""
-    grey = cv2.cvtColor(_centre(bgr), cv2.COLOR_BGR2GRAY).astype(np.float32)
-    h, w = grey.shape
-    size = TILE
-    while size > 32 and min(h, w) < 2 * size:
-        size //= 2
-    if min(h, w) < size:
-        return 0.0, 0.0
-    window = np.outer(np.hanning(size), np.hanning(size)).astype(np.float32)
-    total = np.zeros((size, size), np.float32)
-    ys = np.linspace(0, h - size, max(1, min(TILES_PER_SIDE, h // (size // 2) - 1))).astype(int)
-    xs = np.linspace(0, w - size, max(1, min(TILES_PER_SIDE, w // (size // 2) - 1))).astype(int)
-    for y in ys:
-        for x in xs:
-            tile = grey[y : y + size, x : x + size]
-            spectrum = cv2.dft((tile - tile.mean()) * window, flags=cv2.DFT_COMPLEX_OUTPUT)
-            amplitude = 0.5 * np.log(np.fft.fftshift(spectrum[..., 0] ** 2 + spectrum[..., 1] ** 2) + 1e-3)
-            # Dilating by one bin keeps a peak that moves a bin between tiles (perspective).
-            total += cv2.dilate(amplitude - cv2.blur(amplitude, (9, 9)), np.ones((3, 3), np.uint8))
-    total /= len(ys) * len(xs)
-    centre = size // 2
-    dy, dx = np.mgrid[0:size, 0:size].astype(np.float32) - centre
-    radius = np.hypot(dx, dy) + 1e-6
-    along = [
-        cv2.remap(total, centre + dx * (radius + step) / radius, centre + dy * (radius + step) / radius,
-                  cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
-        for step in (4.0, -4.0)
-    ]  # fmt: skip
-    peak = np.minimum(total - np.maximum(*along), total)
-    usable = (radius / size > MIN_FREQUENCY) & (np.abs(dx) > 2) & (np.abs(dy) > 2)
-    for offset in (dx, dy):
-        usable &= np.abs(offset / (size / 8) - np.round(offset / (size / 8))) * (size / 8) > 1.5
-    peak = np.where(usable, peak, -np.inf)
-    at = np.unravel_index(int(np.argmax(peak)), peak.shape)
-    return float(peak[at]), float(size / radius[at])
-
-
-def grid_peak(bgr: np.ndarray) -> tuple[float, float]:
-    """The strongest isolated periodic peak of the central 80 % of ``bgr`` (BGR uint8) and its
-    period in pixels: a display's pixel grid or its moiré stands out (see
-    :data:`SCREEN_MIN_PEAK`); also used by the liveness anti-screen check. Cost ~10–20 ms."""
-    _check_image(bgr)
-    return _grid_peak(bgr)
-
-
 def capture_signs(bgr: np.ndarray) -> list[Sign]:
     """Whole-image signs that the card is not the original: a photocopy (no colour: the card's
     colourfulness is under :data:`PHOTOCOPY_MAX_CHROMA`) or a screen recapture (an isolated
     periodic peak of a pixel grid over :data:`SCREEN_MIN_PEAK`; a bluish cast is reported, not
     decided on: white balance varies too much). ``bgr``: the upright photo. ~15 ms."""
-    _check_image(bgr)
+    check_bgr(bgr)
     signs = []
     colourfulness = _colourfulness(bgr)
     if colourfulness < PHOTOCOPY_MAX_CHROMA:
-        low, high = np.percentile(cv2.cvtColor(_centre(bgr), cv2.COLOR_BGR2GRAY), (2, 98))
+        low, high = np.percentile(cv2.cvtColor(centre(bgr, CENTRE_FRACTION), cv2.COLOR_BGR2GRAY), (2, 98))
         signs.append(Sign(
             "photocopy",
             f"复印件：图像无彩色（色度 {colourfulness:.1f}，灰度 {low:.0f}–{high:.0f}）"
@@ -174,9 +107,9 @@ def capture_signs(bgr: np.ndarray) -> list[Sign]:
             f" grey levels {low:.0f}–{high:.0f})",
             None, colourfulness,
         ))  # fmt: skip
-    peak, period = _grid_peak(bgr)
+    peak, period = grid_peak(bgr, CENTRE_FRACTION)
     if peak > SCREEN_MIN_PEAK:
-        blue, _, red = (float(v) for v in cv2.mean(_centre(bgr))[:3])
+        blue, _, red = (float(v) for v in cv2.mean(centre(bgr, CENTRE_FRACTION))[:3])
         bluish = blue > red + 8
         signs.append(Sign(
             "screen_recapture",
@@ -410,7 +343,7 @@ def pasted_field_signs(bgr: np.ndarray, boxes: list[Box]) -> list[Sign]:
     is added to the message. One Sign per suspicious box: ``box`` = the patch (image px; the
     text box's side where no edge was seen), ``score`` = its weakest edge's step (CIELAB).
     Boxes without ink (redactions, blanks) are skipped. ~3–5 ms per box."""
-    _check_image(bgr)
+    check_bgr(bgr)
     height, width = bgr.shape[:2]
     xs = [sorted(min(max(int(v), 0), width) for v in (b[0], b[2])) for b in boxes]
     ys = [sorted(min(max(int(v), 0), height) for v in (b[1], b[3])) for b in boxes]

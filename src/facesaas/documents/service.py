@@ -1,8 +1,9 @@
 """What 105.1 (OCR), 105.2 (distinguish) and 105.3 (classification) do, independent of HTTP,
 and the ID-card reading CS201.1 adds with ``idcard_ocr``.
 
-Each function takes the loaded OCR engine, the decoded JSON body and the image limits, and
-returns the response body without ``rtn``/``message``/``global_request_id``. CPU-heavy (one
+Each function takes the loaded OCR engine, the parsed request (the routes parse with
+:func:`facesaas.inputs.parse_request`) and the image limits, and returns the response body
+without ``rtn``/``message``/``global_request_id``. CPU-heavy (one
 or two OCR reads, 0.3–1.5 s on 2 cores): call from a worker thread.
 """
 
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable
 from typing import Any
 
 import cv2
@@ -23,10 +24,17 @@ from facesaas.documents.ocr import OcrEngine
 from facesaas.documents.reader import IdCardReading, read_id_card, read_page
 from facesaas.documents.schemas import ClassificationRequest, DistinguishRequest, DocumentUserInfo, OcrRequest
 from facesaas.errors import DocumentNeedsImage, InvalidParameter, MissingParameter
-from facesaas.face.image import decode_base64, decode_image, encode_jpeg
-from facesaas.recognition.service import ImageLimits, parse_request
+from facesaas.face.image import encode_jpeg
+from facesaas.inputs import ImageLimits, load_image
 
-__all__ = ["ocr_document", "distinguish_document", "classify_document", "idcard_ocr_result"]
+__all__ = [
+    "ocr_document",
+    "distinguish_document",
+    "classify_document",
+    "idcard_ocr_result",
+    "read_idcard_fields",
+    "idcard_reader",
+]
 
 _DEBUG_IMAGE_SIDE = 1280
 """The debug image is scaled down to at most this many pixels on its longer side."""
@@ -39,8 +47,7 @@ def _image(mode: int, info: DocumentUserInfo, limits: ImageLimits) -> np.ndarray
         raise InvalidParameter(f"mode must be 1 (image) or 2 (feature), got {mode}")
     if info.image_content is None:
         raise MissingParameter("user_info.image_content")
-    data = decode_base64(info.image_content, "user_info.image_content")
-    return decode_image(data, field="user_info.image_content", max_bytes=limits.max_bytes, max_pixels=limits.max_pixels)
+    return load_image(info.image_content, "user_info.image_content", limits)
 
 
 def idcard_ocr_result(reading: IdCardReading, ocr_mode: int) -> dict[str, Any]:
@@ -59,11 +66,28 @@ def idcard_ocr_result(reading: IdCardReading, ocr_mode: int) -> dict[str, Any]:
     return {**fields, "idcard_type": reading.idcard_type}
 
 
+def read_idcard_fields(ocr: OcrEngine, bgr: np.ndarray, *, auto_rotate: bool, ocr_mode: int) -> dict[str, Any]:
+    """CS201.1's ``idcard_ocr``: read the ID card photo ``bgr`` (BGR uint8) and return
+    :func:`idcard_ocr_result` for ``ocr_mode``. One or two OCR reads, 0.3–1.5 s."""
+    page = read_page(ocr, bgr, auto_rotate=auto_rotate)
+    return idcard_ocr_result(read_id_card(page.lines), ocr_mode)
+
+
+def idcard_reader(ocr: Callable[[], OcrEngine]) -> Callable[..., dict[str, Any]]:
+    """:func:`read_idcard_fields` over the engine ``ocr()`` returns, fetched only when a card
+    is read: what CS201.1's service takes as its ``read_idcard``
+    (``facesaas.recognition.IdCardReader``)."""
+
+    def read(bgr: np.ndarray, *, auto_rotate: bool, ocr_mode: int) -> dict[str, Any]:
+        return read_idcard_fields(ocr(), bgr, auto_rotate=auto_rotate, ocr_mode=ocr_mode)
+
+    return read
+
+
 def ocr_document(
-    ocr: OcrEngine, body: Mapping[str, Any], limits: ImageLimits, today: dt.date | None = None
+    ocr: OcrEngine, request: OcrRequest, limits: ImageLimits, today: dt.date | None = None
 ) -> dict[str, Any]:
     """105.1: the fields of an ID card (ocr_type 1), driving licence (2) or vehicle licence (3)."""
-    request: OcrRequest = parse_request(OcrRequest, body)
     options = request.options
     if options.ocr_type not in (1, 2, 3):
         raise InvalidParameter(f"options.ocr_type must be 1 (ID card), 2 (driving licence) or 3 (vehicle licence), got {options.ocr_type}")
@@ -99,11 +123,10 @@ def _verdict_body(verdict: Verdict) -> dict[str, Any]:
 
 
 def distinguish_document(
-    ocr: OcrEngine, body: Mapping[str, Any], limits: ImageLimits, today: dt.date | None = None
+    ocr: OcrEngine, request: DistinguishRequest, limits: ImageLimits, today: dt.date | None = None
 ) -> dict[str, Any]:
     """105.2: is the ID card (distinguish_type 1) or driving licence (2) genuine, and why not.
     The page is always turned upright first (``options.auto_rotate`` is validated, not needed)."""
-    request: DistinguishRequest = parse_request(DistinguishRequest, body)
     kind = request.options.distinguish_type
     if kind not in (1, 2):
         raise InvalidParameter(f"options.distinguish_type must be 1 (ID card) or 2 (driving licence), got {kind}")
@@ -116,9 +139,8 @@ def distinguish_document(
     return {"driving_license_distinguish_result": _verdict_body(distinguish_driving_licence(page, today))}
 
 
-def classify_document(ocr: OcrEngine, body: Mapping[str, Any], limits: ImageLimits) -> dict[str, Any]:
+def classify_document(ocr: OcrEngine, request: ClassificationRequest, limits: ImageLimits) -> dict[str, Any]:
     """105.3: 1 ID front, 2 back, 3 both sides, -1 not an ID card."""
-    request: ClassificationRequest = parse_request(ClassificationRequest, body)
     if request.options.license_type != 1:
         raise InvalidParameter(f"options.license_type must be 1 (ID card), got {request.options.license_type}")
     page = read_page(ocr, _image(request.mode, request.user_info, limits), auto_rotate=request.options.auto_rotate)

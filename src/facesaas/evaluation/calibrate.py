@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from facesaas.errors import FaceSaaSError
-from facesaas.evaluation.tailfit import ExponentialTail, fit_exponential_tail, tail_summary
+from facesaas.evaluation.tailfit import ExponentialTail, fit_exponential_tail, tail_summary, threshold_at_far
 from facesaas.face.calibration import (
     SEARCH_TRUE_NEGATIVE_RATES,
     TRUE_NEGATIVE_RATES,
@@ -103,18 +103,6 @@ def _pair_scores(data: EmbeddedSet) -> tuple[np.ndarray, np.ndarray]:
     same = ids[upper[0]] == ids[upper[1]]
     scores = sims[upper]
     return scores[same].astype(np.float64), scores[~same].astype(np.float64)
-
-
-def threshold_at_far(impostor: np.ndarray, far: float) -> float:
-    """Lowest score t with mean(impostor >= t) <= far, for any score where higher means more
-    alike (cosine here; the benchmark passes minus dlib's distance). Ties resolve upward."""
-    ordered = np.sort(impostor)[::-1]
-    # 3/3000 * 3000 may come out as 2.9999999999999996: nudge before flooring.
-    allowed = int(np.floor(far * len(ordered) + 1e-9))
-    if allowed >= len(ordered):
-        return float(ordered[-1])
-    # Accepting strictly above the (allowed+1)-th highest impostor score keeps at most `allowed`.
-    return float(np.nextafter(ordered[allowed], np.inf))
 
 
 def build_calibration(data: EmbeddedSet, dataset_label: str) -> dict:

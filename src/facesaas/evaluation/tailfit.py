@@ -26,6 +26,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 __all__ = [
+    "threshold_at_far",
     "ExponentialTail",
     "GPDFit",
     "fit_exponential_tail",
@@ -40,6 +41,19 @@ TAIL_START_FAR = 1e-3
 
 MIN_EXCEEDANCES = 100
 """Fewer impostor scores than this above u make no usable fit (β's relative error ~1/√n)."""
+
+
+def threshold_at_far(impostor: np.ndarray, far: float) -> float:
+    """Lowest score t with mean(impostor >= t) <= far, for any score where higher means more
+    alike (cosine here; the benchmark passes minus dlib's distance). Ties resolve upward."""
+    ordered = np.sort(impostor)[::-1]
+    # 3/3000 * 3000 may come out as 2.9999999999999996: nudge before flooring.
+    allowed = int(np.floor(far * len(ordered) + 1e-9))
+    if allowed >= len(ordered):
+        return float(ordered[-1])
+    # Accepting strictly above the (allowed+1)-th highest impostor score keeps at most `allowed`.
+    return float(np.nextafter(ordered[allowed], np.inf))
+
 
 
 @dataclass(frozen=True)
@@ -104,11 +118,9 @@ class GPDFit:
 def _excesses(scores: np.ndarray, far: float) -> tuple[float, np.ndarray, int]:
     """(u, sorted excesses ≥ 0 of the scores ≥ u, total count), u the empirical score at ``far``.
 
-    u follows :func:`facesaas.evaluation.calibrate.threshold_at_far`: the lowest score that
+    u follows :func:`threshold_at_far`: the lowest score that
     keeps at most ``far`` of the scores at or above it.
     """
-    from facesaas.evaluation.calibrate import threshold_at_far  # the one definition of "threshold at FAR"
-
     values = np.asarray(scores, dtype=np.float64).ravel()
     if values.size == 0 or not np.all(np.isfinite(values)):
         raise ValueError("need a non-empty array of finite scores")
@@ -205,8 +217,6 @@ def validate_tail(tail: ExponentialTail, impostor: np.ndarray, fars: Iterable[fl
     conservative there), and ``measured_far_at_predicted`` (the share of impostor scores ≥ the
     predicted threshold). In-sample: the scores above these thresholds are part of the fit.
     """
-    from facesaas.evaluation.calibrate import threshold_at_far
-
     scores = np.asarray(impostor, dtype=np.float64).ravel()
     rows = []
     for far in fars:

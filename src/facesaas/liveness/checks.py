@@ -22,8 +22,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from facesaas.face.detector import Detection
-from facesaas.face.engine import FaceEngine
+from facesaas.face.engine import Detection, FaceEngine
+from facesaas.imaging import grid_peak
 
 __all__ = [
     "CheckResult",
@@ -50,7 +50,7 @@ THRESHOLDS: dict[str, dict[str, float]] = {
     # same_person uses the shipped calibration's similarity at FAR 1e-2 (no level in the manual;
     # facesaas.liveness.service.SAME_PERSON_FAR).
     "same_person": {},
-    # Negated spectral grid-peak height (see facesaas.documents.forensics.grid_peak).
+    # Negated spectral grid-peak height (see facesaas.imaging.grid_peak).
     "anti_screen": {"high": -0.45, "low": -0.55},
     # Face luminance 0–255 that must be reached; the level is the darkness *allowed*.
     "dark_illumination": {"high": 8.0, "medium": 25.0, "low": 50.0},
@@ -120,12 +120,7 @@ def _face_region(frame: Frame, shrink: float = 0.2) -> np.ndarray:
 def embed_faces(engine: FaceEngine, frames: list[Frame]) -> list[np.ndarray | None]:
     """The SFace embedding of each frame's face (None where there is none); ~20 ms per face.
     Computed once per package and shared by the same-person check and the feature string."""
-    from facesaas.face.embedder import align_face
-
-    return [
-        engine.embedder.embed(align_face(frame.image, frame.face.landmarks)) if frame.face is not None else None
-        for frame in frames
-    ]
+    return [engine.embed(frame.image, frame.face.landmarks) if frame.face is not None else None for frame in frames]
 
 
 def same_person(
@@ -156,7 +151,6 @@ def same_person(
 def anti_screen(frames: list[Frame], threshold: float) -> CheckResult:
     """A display's pixel grid or moiré: the highest spectral peak over the frames (negated,
     so live photos score high). Judged on whole frames: a screen shows no face-size limit."""
-    from facesaas.documents.forensics import grid_peak
 
     usable = [frame for frame in frames if min(frame.image.shape[:2]) >= 64]
     if not usable:

@@ -20,19 +20,16 @@ A printed photo does reflect NIR and can pass this check; the package checks of 
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from facesaas.errors import InvalidParameter
-
 if TYPE_CHECKING:
-    from facesaas.face.detector import Detection
-    from facesaas.face.engine import FaceEngine
+    from facesaas.face.engine import Detection, FaceEngine
 
-__all__ = ["InfraredResult", "check_infrared", "parse_key_points"]
+__all__ = ["InfraredResult", "check_infrared", "infrared_check"]
 
 _MAX_CHANNEL_SPREAD = 6.0
 """Mean absolute difference (levels) between colour channels above which a frame is colour."""
@@ -52,20 +49,6 @@ class InfraredResult:
 
     def as_dict(self) -> dict[str, Any]:
         return {"is_live": self.is_live, "infrared_face_num": self.infrared_face_num, "message": self.message}
-
-
-def parse_key_points(text: str) -> np.ndarray | None:
-    """``face_key_point_info`` as a ``(5, 2)`` float array, or None when empty. Raises
-    InvalidParameter when it is not a JSON array of 5 ``[x, y]`` number pairs."""
-    if not text:
-        return None
-    try:
-        points = np.asarray(json.loads(text), dtype=np.float64)
-    except (ValueError, TypeError) as exc:
-        raise InvalidParameter("face_key_point_info must be a JSON array of 5 [x, y] points") from exc
-    if points.shape != (5, 2) or not np.isfinite(points).all():
-        raise InvalidParameter(f"face_key_point_info must hold 5 [x, y] points, got shape {points.shape}")
-    return points
 
 
 def _centre(box: tuple[float, float, float, float], shape: tuple[int, ...]) -> np.ndarray:
@@ -104,3 +87,9 @@ def check_infrared(
         if not inside.all():
             return InfraredResult(False, len(detections), "face_key_point_info does not lie on the infrared face")
     return InfraredResult(True, len(detections), "OK")
+
+
+def infrared_check(engine: FaceEngine) -> partial[InfraredResult]:
+    """:func:`check_infrared` with ``engine`` bound: what CS202.2's service takes as its
+    ``check_infrared`` (``facesaas.recognition.InfraredCheck``)."""
+    return partial(check_infrared, engine)

@@ -1,91 +1,25 @@
-"""Customers' package keys and the record of packages seen, over the metadata database.
-
-Package keys are created with the customer (``facesaas tenant create``) and rotated by
-``facesaas tenant rotate-package-key``: a rotation adds a key and, by default, keeps the older
-ones working, so capture clients can be updated without a gap; ``--retire-previous`` stops
-them at once. Cost: one indexed query per package checked, one insert for the replay record.
+"""What opening a package needs of the database: the customer's package keys (owned by
+:mod:`facesaas.tenants.package_keys`) and the record of packages seen (replay protection).
+Cost: one indexed query per package checked, one insert for the replay record.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, insert
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
-from sqlalchemy.orm import Session
 
 from facesaas.errors import InternalError
-from facesaas.liveness.models import PackageKey, PackageUse
-from facesaas.liveness.package import new_key_id, new_package_key
-from facesaas.storage.database import Database
+from facesaas.liveness.models import PackageUse
+from facesaas.tenants.package_keys import PackageKeys
 
-__all__ = ["PackageKeyInfo", "PackageKeyStore", "add_package_key"]
-
-
-@dataclass(frozen=True)
-class PackageKeyInfo:
-    """A package key: ``key_id``, the 32-byte ``key`` (secret), when it was made and retired."""
-
-    key_id: str
-    key: bytes
-    created_at: dt.datetime
-    retired_at: dt.datetime | None = None
-
-    def as_dict(self, *, with_key: bool = False) -> dict:
-        """JSON view; the key itself (base64) only when asked, as the CLI does once."""
-        import base64
-
-        out = {
-            "package_key_id": self.key_id,
-            "created_at": self.created_at.isoformat(),
-            "retired_at": self.retired_at.isoformat() if self.retired_at else None,
-        }
-        if with_key:
-            out["package_key"] = base64.b64encode(self.key).decode()
-        return out
+__all__ = ["PackageKeyStore"]
 
 
-def add_package_key(session: Session, tenant_id: int) -> PackageKeyInfo:
-    """A new key for ``tenant_id`` inside the caller's transaction."""
-    row = PackageKey(tenant_id=tenant_id, key_id=new_key_id(), key=new_package_key(), created_at=dt.datetime.now(dt.UTC))
-    session.add(row)
-    session.flush()
-    return PackageKeyInfo(row.key_id, bytes(row.key), row.created_at, None)
-
-
-class PackageKeyStore:
-    """Lookup, rotation and the replay record; thread-safe (one short transaction per call)."""
-
-    def __init__(self, database: Database) -> None:
-        self._database = database
-
-    def key_for(self, tenant_id: int, key_id: str) -> bytes | None:
-        """The key ``key_id`` of ``tenant_id`` if it exists and is not retired. A key id of
-        another customer is unknown here: one customer's packages never open with another's."""
-        query = select(PackageKey.key).where(
-            PackageKey.tenant_id == tenant_id, PackageKey.key_id == key_id, PackageKey.retired_at.is_(None)
-        )
-        with self._database.connect() as connection:
-            row = connection.execute(query).first()
-        return None if row is None else bytes(row.key)
-
-    def keys_of(self, tenant_id: int) -> list[PackageKeyInfo]:
-        """Every key of ``tenant_id``, oldest first."""
-        with self._database.transaction() as session:
-            rows = session.scalars(select(PackageKey).where(PackageKey.tenant_id == tenant_id).order_by(PackageKey.id))
-            return [PackageKeyInfo(r.key_id, bytes(r.key), r.created_at, r.retired_at) for r in rows]
-
-    def rotate(self, tenant_id: int, *, retire_previous: bool = False) -> PackageKeyInfo:
-        """Add a key; with ``retire_previous`` every older key stops opening packages at once."""
-        with self._database.transaction() as session:
-            if retire_previous:
-                session.execute(
-                    update(PackageKey)
-                    .where(PackageKey.tenant_id == tenant_id, PackageKey.retired_at.is_(None))
-                    .values(retired_at=dt.datetime.now(dt.UTC))
-                )
-            return add_package_key(session, tenant_id)
+class PackageKeyStore(PackageKeys):
+    """The customers' package keys (:class:`facesaas.tenants.package_keys.PackageKeys`) and the
+    record of packages seen; thread-safe (one short transaction per call)."""
 
     def remember(self, tenant_id: int, package_id: str, expires_at: dt.datetime) -> bool:
         """Record that ``package_id`` was checked; False if it already was (a replay). Records

@@ -50,9 +50,7 @@ __all__ = [
     "pack",
     "parse_header",
     "open_sealed",
-    "decode_base64",
-    "new_package_key",
-    "new_key_id",
+    "package_bytes",
 ]
 
 MAGIC = b"FSPK"
@@ -113,16 +111,6 @@ class Sealed:
     ciphertext: bytes
 
 
-def new_package_key() -> bytes:
-    """32 random bytes: an AES-256 key."""
-    return os.urandom(KEY_BYTES)
-
-
-def new_key_id() -> str:
-    """A fresh key id: ``pk`` and 16 hex digits."""
-    return "pk" + os.urandom(8).hex()
-
-
 def pack(
     images: list[bytes],
     *,
@@ -161,7 +149,7 @@ def pack(
     return header + AESGCM(key).encrypt(nonce, content, header)
 
 
-def decode_base64(text: str, limits: Limits) -> bytes:
+def package_bytes(text: str, limits: Limits) -> bytes:
     """The package bytes of the API's base64 string (standard or URL-safe alphabet, padding
     optional, whitespace ignored)."""
     compact = "".join(text.split())

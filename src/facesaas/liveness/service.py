@@ -24,10 +24,10 @@ from facesaas.face.calibration import Calibration
 from facesaas.face.engine import FaceEngine
 from facesaas.face.feature import encode_feature
 from facesaas.face.image import decode_image
+from facesaas.inputs import PackageOptions
 from facesaas.liveness import checks
 from facesaas.liveness.keys import PackageKeyStore
-from facesaas.liveness.package import InvalidPackage, Limits, Package, decode_base64, open_sealed, parse_header
-from facesaas.liveness.schemas import PackageOptions
+from facesaas.liveness.package import InvalidPackage, Limits, Package, open_sealed, package_bytes, parse_header
 
 __all__ = ["PackageChecker", "OpenedPackage", "SAME_PERSON_FAR", "run_check", "invalid_result"]
 
@@ -69,7 +69,7 @@ class PackageChecker:
     def open(self, tenant_id: int, text: str) -> OpenedPackage:
         """Decode, authenticate, date, decode the images of, and record (replay) the package
         ``text`` (base64) of customer ``tenant_id``; raises :class:`InvalidPackage`."""
-        sealed = parse_header(decode_base64(text, self.limits), self.limits)
+        sealed = parse_header(package_bytes(text, self.limits), self.limits)
         key = self.keys.key_for(tenant_id, sealed.key_id)
         if key is None:
             raise InvalidPackage("unknown_key", f"no active package key {sealed.key_id} for this customer")
@@ -100,6 +100,15 @@ class PackageChecker:
         except InvalidPackage as exc:
             return invalid_result(exc)
         return self.describe(opened, options)
+
+    def evidence(self, tenant_id: int, text: str, options: PackageOptions) -> tuple[np.ndarray | None, dict[str, Any]]:
+        """What CS202.2 needs of a package: its frontal image (BGR uint8; None when the
+        package is not valid) and its ``query_image_package_result``."""
+        try:
+            opened = self.open(tenant_id, text)
+        except InvalidPackage as exc:
+            return None, invalid_result(exc)
+        return opened.images[0], self.describe(opened, options)
 
     def describe(self, opened: OpenedPackage, options: PackageOptions) -> dict[str, Any]:
         """The result fields of a valid package: images, features and enabled checks."""

@@ -1,13 +1,27 @@
-"""The 1:1 endpoints' semantics (CS201.1 extraction, CS202.2 verification), without HTTP."""
+"""The 1:1 endpoints' semantics (CS201.1 extraction, CS202.2 verification), without HTTP.
 
-from facesaas.recognition.schemas import ExtractionRequest, VerificationRequest
-from facesaas.recognition.service import ImageLimits, extract_features, parse_request, verify_pair
+What they borrow from the other endpoint families (the ID-card reader, the infrared and package
+checks) is handed in by the caller as :class:`IdCardReader`, :class:`InfraredCheck` and
+:class:`PackageEvidence`; this package imports none of them."""
+
+from facesaas.recognition.schemas import ExtractionRequest, PackageVerificationRequest, VerificationRequest
+from facesaas.recognition.service import (
+    IdCardReader,
+    InfraredCheck,
+    PackageEvidence,
+    extract_features,
+    verify_package_pair,
+    verify_pair,
+)
 
 __all__ = [
     "ExtractionRequest",
-    "ImageLimits",
+    "IdCardReader",
+    "InfraredCheck",
+    "PackageEvidence",
+    "PackageVerificationRequest",
     "VerificationRequest",
     "extract_features",
-    "parse_request",
+    "verify_package_pair",
     "verify_pair",
 ]

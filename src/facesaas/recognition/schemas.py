@@ -7,9 +7,13 @@ Unknown fields are ignored (forward compatibility). What each image type changes
 
 from __future__ import annotations
 
+import json
+
+import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from facesaas.liveness.schemas import PackageOptions
+from facesaas.errors import InvalidParameter
+from facesaas.inputs import PackageOptions
 
 __all__ = [
     "ExtractionRequest",
@@ -23,6 +27,7 @@ __all__ = [
     "EXTRACTION_IMAGE_TYPES",
     "QUERY_IMAGE_TYPES",
     "DATABASE_IMAGE_TYPES",
+    "parse_key_points",
 ]
 
 EXTRACTION_IMAGE_TYPES = frozenset({1, 2, 3, 4, 5, 7, 9, 101})
@@ -127,3 +132,18 @@ class VerificationResponse(BaseModel):
     verify_detail: VerifyDetail | None = Field(None, description="比对的详细信息, only with enable_verify_detail.")
     query_image_additional_info_result: InfraredResult | None = Field(None, description="The infrared check's outcome, only when an infrared frame was sent.")
 
+
+
+def parse_key_points(text: str) -> np.ndarray | None:
+    """``face_key_point_info`` as a ``(5, 2)`` float array of ``(x, y)`` IR-image pixels, or
+    None when empty. Raises InvalidParameter when it is not a JSON array of 5 ``[x, y]``
+    number pairs."""
+    if not text:
+        return None
+    try:
+        points = np.asarray(json.loads(text), dtype=np.float64)
+    except (ValueError, TypeError) as exc:
+        raise InvalidParameter("face_key_point_info must be a JSON array of 5 [x, y] points") from exc
+    if points.shape != (5, 2) or not np.isfinite(points).all():
+        raise InvalidParameter(f"face_key_point_info must hold 5 [x, y] points, got shape {points.shape}")
+    return points

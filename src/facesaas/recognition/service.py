@@ -9,13 +9,11 @@ worker thread.
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import cv2
 import numpy as np
-from pydantic import BaseModel, ValidationError
 
 from facesaas.errors import (
     HolderNotFound,
@@ -28,8 +26,8 @@ from facesaas.errors import (
 from facesaas.face.calibration import TRUE_NEGATIVE_RATES, Calibration
 from facesaas.face.engine import Analysis, Face, FaceEngine
 from facesaas.face.feature import decode_feature, encode_feature
-from facesaas.face.image import decode_base64, decode_image, encode_jpeg
-from facesaas.liveness.infrared import check_infrared, parse_key_points
+from facesaas.face.image import encode_jpeg
+from facesaas.inputs import ImageLimits, PackageOptions, load_image, require_choice
 from facesaas.recognition.image_types import MESH_TYPES, Prepared, faces_to_compare, prepare
 from facesaas.recognition.schemas import (
     DATABASE_IMAGE_TYPES,
@@ -37,45 +35,66 @@ from facesaas.recognition.schemas import (
     QUERY_IMAGE_TYPES,
     ExtractionRequest,
     VerificationRequest,
+    parse_key_points,
 )
 
 if TYPE_CHECKING:
-    from facesaas.documents.ocr import OcrEngine
-    from facesaas.liveness.service import PackageChecker
+    from facesaas.face.engine import Detection
     from facesaas.recognition.schemas import PackageVerificationRequest
 
-__all__ = ["ImageLimits", "parse_request", "extract_features", "verify_pair", "verify_package_pair"]
+__all__ = [
+    "IdCardReader",
+    "InfraredCheck",
+    "InfraredOutcome",
+    "PackageEvidence",
+    "extract_features",
+    "verify_pair",
+    "verify_package_pair",
+]
+
+# --- what CS201.1 and CS202.2 borrow from the other endpoint families ---------------------
+# The families sit side by side and never import each other; the api/ and cli/ layers hand
+# these in (documents reads the ID card, liveness checks infrared frames and packages).
 
 
-@dataclass(frozen=True)
-class ImageLimits:
-    """Decoded-size and pixel limits for one endpoint."""
+class IdCardReader(Protocol):
+    """Reads an ID card photo (BGR uint8) for ``idcard_ocr``: the ``idcard_ocr_result`` fields
+    ``ocr_mode`` asks for plus ``idcard_type`` (``facesaas.documents.service.read_idcard_fields``).
+    Cost: one or two OCR reads, 0.3–1.5 s."""
 
-    max_bytes: int
-    max_pixels: int
-
-
-def parse_request(model: type[BaseModel], body: Any) -> Any:
-    """Validate a decoded JSON body against ``model``; map pydantic errors to our codes."""
-    if not isinstance(body, Mapping):
-        raise InvalidParameter("body must be a JSON object")
-    try:
-        return model.model_validate(body)
-    except ValidationError as exc:
-        missing = [".".join(map(str, e["loc"])) for e in exc.errors() if e["type"] == "missing"]
-        if missing:
-            raise MissingParameter(", ".join(missing)) from exc
-        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-        raise InvalidParameter(problems) from exc
+    def __call__(self, bgr: np.ndarray, *, auto_rotate: bool, ocr_mode: int) -> dict[str, Any]: ...
 
 
-def _require_choice(value: int, allowed: frozenset[int], name: str) -> None:
-    if value not in allowed:
-        raise InvalidParameter(f"{name} must be one of {sorted(allowed)}, got {value}")
+class InfraredOutcome(Protocol):
+    """The infrared check's verdict: ``is_live`` and the response object ``as_dict()``."""
+
+    @property
+    def is_live(self) -> bool: ...
+
+    def as_dict(self) -> dict[str, Any]: ...
 
 
-def _load_image(content: str, field: str, limits: ImageLimits) -> np.ndarray:
-    return decode_image(decode_base64(content, field), field=field, max_bytes=limits.max_bytes, max_pixels=limits.max_pixels)
+class InfraredCheck(Protocol):
+    """Judges an infrared frame against the colour photo's main face
+    (``facesaas.liveness.infrared.check_infrared`` with the engine bound)."""
+
+    def __call__(
+        self,
+        infrared: np.ndarray,
+        colour_face: Detection | None,
+        colour_shape: tuple[int, ...],
+        key_points: np.ndarray | None = None,
+    ) -> InfraredOutcome: ...
+
+
+class PackageEvidence(Protocol):
+    """Opens a customer's liveness package and runs the checks ``options`` ask for
+    (``facesaas.liveness.service.PackageChecker``)."""
+
+    def evidence(self, tenant_id: int, text: str, options: PackageOptions) -> tuple[np.ndarray | None, dict[str, Any]]:
+        """The package's frontal image (None when the package is not valid) and its
+        ``query_image_package_result``."""
+        ...
 
 
 def _prepare(bgr: np.ndarray, image_type: int) -> Prepared:
@@ -89,21 +108,21 @@ def extract_features(
     engine: FaceEngine,
     request: ExtractionRequest,
     limits: ImageLimits,
-    ocr: Callable[[], OcrEngine] | None = None,
+    read_idcard: IdCardReader | None = None,
 ) -> dict[str, Any]:
     """CS201.1: the feature of the ``max_faces_allowed`` largest faces, and the face count.
     A mesh-watermarked photo (5/7/9/101) is de-meshed first; with ``remove_watermark`` the
-    de-meshed photo comes back as ``processed_image_content``. With ``idcard_ocr`` (image_type 2 only) also the ID card's fields, read by the engine
-    ``ocr`` returns; a card side without a face (the back) then gives face_num 0 and an empty
+    de-meshed photo comes back as ``processed_image_content``. With ``idcard_ocr`` (image_type 2
+    only) also the ID card's fields, read by ``read_idcard``; a card side without a face (the back) then gives face_num 0 and an empty
     feature instead of -3001, since its text was asked for too."""
-    _require_choice(request.image_type, EXTRACTION_IMAGE_TYPES, "image_type")
-    _require_choice(request.max_faces_allowed, frozenset({1, 2}), "max_faces_allowed")
-    _require_choice(request.idcard_ocr_mode, frozenset({1, 2, 3}), "idcard_ocr_mode")
+    require_choice(request.image_type, EXTRACTION_IMAGE_TYPES, "image_type")
+    require_choice(request.max_faces_allowed, frozenset({1, 2}), "max_faces_allowed")
+    require_choice(request.idcard_ocr_mode, frozenset({1, 2, 3}), "idcard_ocr_mode")
     if request.remove_watermark and request.image_type not in MESH_TYPES:
         raise InvalidParameter(f"remove_watermark applies to watermark image types {sorted(MESH_TYPES)} only")
     if request.idcard_ocr and request.image_type != 2:
         raise InvalidParameter("idcard_ocr applies to image_type 2 (证件照翻拍) only")
-    bgr = _load_image(request.image_content, "image_content", limits)
+    bgr = load_image(request.image_content, "image_content", limits)
     prepared = _prepare(bgr, request.image_type)
     analysis = engine.analyze(
         prepared.image, max_faces=request.max_faces_allowed, auto_rotate=request.auto_rotate, flip=request.flip_image
@@ -120,13 +139,9 @@ def extract_features(
     if request.flip_image and analysis.faces:
         result["flip_feature"] = encode_feature(np.stack([f.flip_embedding for f in analysis.faces]))
     if request.idcard_ocr:
-        from facesaas.documents.reader import read_id_card, read_page
-        from facesaas.documents.service import idcard_ocr_result
-
-        if ocr is None:
-            raise InternalError("idcard_ocr needs the OCR engine")
-        page = read_page(ocr(), bgr, auto_rotate=request.auto_rotate)
-        reading = idcard_ocr_result(read_id_card(page.lines), request.idcard_ocr_mode)
+        if read_idcard is None:
+            raise InternalError("idcard_ocr needs the ID-card reader")
+        reading = read_idcard(bgr, auto_rotate=request.auto_rotate, ocr_mode=request.idcard_ocr_mode)
         result["idcard_type"] = reading.pop("idcard_type")
         result["idcard_ocr_result"] = reading
     return result
@@ -156,7 +171,7 @@ def _query(engine: FaceEngine, request: VerificationRequest, limits: ImageLimits
             raise TooManyFaces(f"query_image_feature holds {len(vectors)} faces, max_faces_allowed is {request.max_faces_allowed}")
         return _Query([_QueryFace(v, None, None) for v in vectors])
     assert request.query_image_content is not None
-    bgr = _load_image(request.query_image_content, "query_image_content", limits)
+    bgr = load_image(request.query_image_content, "query_image_content", limits)
     compared = faces_to_compare(request.query_image_type, request.max_faces_allowed)
     analysis = engine.analyze(bgr, max_faces=compared, auto_rotate=request.auto_rotate_for_query, flip=request.auto_flip)
     if not analysis.faces:
@@ -182,7 +197,7 @@ def _database_face(engine: FaceEngine, request: VerificationRequest, limits: Ima
         return decode_feature(request.database_image_feature, "database_image_feature")[0]
     assert request.database_image_content is not None
     assert request.database_image_type is not None  # checked by _validate_verification
-    bgr = _load_image(request.database_image_content, "database_image_content", limits)
+    bgr = load_image(request.database_image_content, "database_image_content", limits)
     prepared = _prepare(bgr, request.database_image_type)
     analysis = engine.analyze(prepared.image, max_faces=1, auto_rotate=request.auto_rotate_for_database)
     if not analysis.faces:
@@ -202,11 +217,11 @@ def _validate_verification(request: VerificationRequest, *, package: bool = Fals
             raise MissingParameter(f"{side}_image_content or {side}_image_feature")
         if content is not None and feature is not None:
             raise InvalidParameter(f"give {side}_image_content or {side}_image_feature, not both")
-    _require_choice(request.query_image_type, QUERY_IMAGE_TYPES, "query_image_type")
+    require_choice(request.query_image_type, QUERY_IMAGE_TYPES, "query_image_type")
     if request.database_image_content is not None and request.database_image_type is None:
         raise MissingParameter("database_image_type")
     if request.database_image_type is not None:
-        _require_choice(request.database_image_type, DATABASE_IMAGE_TYPES, "database_image_type")
+        require_choice(request.database_image_type, DATABASE_IMAGE_TYPES, "database_image_type")
     if request.database_image_type == 101 and request.database_image_feature is not None:
         raise InvalidParameter("database_image_type 101 (detect the mesh kind) applies to images only, as the manual says")
     info = request.query_image_additional_info
@@ -221,17 +236,24 @@ def _validate_verification(request: VerificationRequest, *, package: bool = Fals
 
 
 def verify_pair(
-    engine: FaceEngine, calibration: Calibration, request: VerificationRequest, limits: ImageLimits
+    engine: FaceEngine,
+    calibration: Calibration,
+    request: VerificationRequest,
+    limits: ImageLimits,
+    check_infrared: InfraredCheck | None = None,
 ) -> dict[str, Any]:
     """CS202.2: compare every query face with the database face; the best score decides.
     With an infrared frame in ``query_image_additional_info`` the pair is accepted only if
-    the infrared check passes too (:mod:`facesaas.liveness.infrared`)."""
+    ``check_infrared`` passes too (``facesaas.liveness.infrared``)."""
     _validate_verification(request)
     key_points, infrared_image = None, None
     info = request.query_image_additional_info
     if info is not None and info.infrared_face_image_content:
+        if check_infrared is None:
+            raise InternalError("query_image_additional_info needs the infrared check")
         key_points = parse_key_points(info.face_key_point_info)
-        infrared_image = _load_image(info.infrared_face_image_content, "query_image_additional_info.infrared_face_image_content", limits)
+        field = "query_image_additional_info.infrared_face_image_content"
+        infrared_image = load_image(info.infrared_face_image_content, field, limits)
     database = _database_face(engine, request, limits)
     query = _query(engine, request, limits)
     scored = []
@@ -256,7 +278,8 @@ def verify_pair(
     if infrared_image is not None:
         assert query.analysis is not None and query.image is not None
         colour_face = query.analysis.detections[0] if query.analysis.detections else None
-        infrared = check_infrared(engine, infrared_image, colour_face, query.image.shape, key_points)
+        assert check_infrared is not None
+        infrared = check_infrared(infrared_image, colour_face, query.image.shape, key_points)
         result["query_image_additional_info_result"] = infrared.as_dict()
         if not infrared.is_live:
             result["pair_verify_result"] = 1  # the score stays as measured; liveness failed
@@ -266,7 +289,7 @@ def verify_pair(
 def verify_package_pair(
     engine: FaceEngine,
     calibration: Calibration,
-    checker: PackageChecker,
+    packages: PackageEvidence,
     tenant_id: int,
     request: PackageVerificationRequest,
     limits: ImageLimits,
@@ -275,17 +298,12 @@ def verify_package_pair(
     its checks run as in 101.3 and come back in ``query_image_package_result``. A package
     that is not valid compares nothing: ``pair_verify_result`` 1, similarity 0, and the reason
     in the package result (the manual's answer shape, not an error)."""
-    from facesaas.liveness.package import InvalidPackage
-    from facesaas.liveness.service import invalid_result
-
     _validate_verification(request, package=True)
     database = _database_face(engine, request, limits)
-    try:
-        opened = checker.open(tenant_id, request.query_image_package)
-    except InvalidPackage as exc:
-        return {"pair_verify_result": 1, "pair_verify_similarity": 0.0, "query_image_package_result": invalid_result(exc)}
-    package_result = checker.describe(opened, request)
-    analysis = engine.analyze(opened.images[0], max_faces=1, auto_rotate=request.auto_rotate_for_query, flip=request.auto_flip)
+    frontal, package_result = packages.evidence(tenant_id, request.query_image_package, request)
+    if frontal is None:
+        return {"pair_verify_result": 1, "pair_verify_similarity": 0.0, "query_image_package_result": package_result}
+    analysis = engine.analyze(frontal, max_faces=1, auto_rotate=request.auto_rotate_for_query, flip=request.auto_flip)
     if not analysis.faces:
         raise NoFaceDetected("query_image_package (its frontal image)")
     face = analysis.faces[0]

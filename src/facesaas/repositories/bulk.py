@@ -38,8 +38,7 @@ from facesaas.storage.database import Database
 
 if TYPE_CHECKING:
     from facesaas.face.engine import FaceEngine
-    from facesaas.recognition.service import ImageLimits
-    from facesaas.sdk import Client
+    from facesaas.inputs import ImageLimits
 
 __all__ = [
     "IMAGE_SUFFIXES",
@@ -47,8 +46,11 @@ __all__ = [
     "ImportSummary",
     "scan_user_folders",
     "import_in_process",
-    "import_remote",
     "repository_stats",
+    "FolderFailures",
+    "folder_images",
+    "user_id_problem",
+    "read_image_file",
 ]
 
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png"})
@@ -57,7 +59,6 @@ IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png"})
 MAX_ERROR_DETAILS = 20
 """``error_details`` keeps the first this many "user_id: reason" lines."""
 
-_RETRIES_WHEN_OVERLOADED = 5
 
 Progress = Callable[[int], None]
 """Called with the number of user folders just finished."""
@@ -91,8 +92,8 @@ class ImportSummary:
 
 
 @dataclass
-class _Failures:
-    """Why each image of one folder was not registered."""
+class FolderFailures:
+    """Why each image of one folder was not registered (shared with the SDK's remote import)."""
 
     problems: list[str] = field(default_factory=list)
     all_no_face: bool = True
@@ -117,12 +118,14 @@ def scan_user_folders(root: Path) -> list[Path]:
     return sorted((p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")), key=lambda p: p.name)
 
 
-def _images(folder: Path) -> list[Path]:
+def folder_images(folder: Path) -> list[Path]:
+    """The folder's image files tried for a user, in name order."""
     images = (p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
     return sorted(images, key=lambda p: p.name)
 
 
-def _name_problem(user_id: str) -> str | None:
+def user_id_problem(user_id: str) -> str | None:
+    """Why a folder's name is not a valid user_id, or None."""
     try:
         check_name(user_id, "user_id")
     except InvalidInput as exc:
@@ -130,7 +133,7 @@ def _name_problem(user_id: str) -> str | None:
     return None
 
 
-def _read(path: Path, max_bytes: int) -> bytes:
+def read_image_file(path: Path, max_bytes: int) -> bytes:
     """The file's bytes; ImageTooLarge before reading a file over ``max_bytes``."""
     size = path.stat().st_size
     if size > max_bytes:
@@ -143,15 +146,15 @@ def _embed(engine: FaceEngine, user_id: str, path: Path, limits: ImageLimits) ->
     and one embedding, ~40 ms): NoFaceDetected, TooManyFaces or an InvalidInput otherwise."""
     from facesaas.face.image import decode_image
 
-    data = _read(path, limits.max_bytes)
-    bgr = decode_image(data, field=path.name, max_bytes=limits.max_bytes, max_pixels=limits.max_pixels)
+    data = read_image_file(path, limits.max_image_bytes)
+    bgr = decode_image(data, field=path.name, max_bytes=limits.max_image_bytes, max_pixels=limits.max_image_pixels)
     return registration_face(engine, bgr, user_id, path.name)
 
 
-def _first_face(engine: FaceEngine, folder: Path, limits: ImageLimits) -> NewFace | _Failures:
+def _first_face(engine: FaceEngine, folder: Path, limits: ImageLimits) -> NewFace | FolderFailures:
     """The face of the folder's first usable image, or why none was usable."""
-    failures = _Failures()
-    for path in _images(folder):
+    failures = FolderFailures()
+    for path in folder_images(folder):
         try:
             return _embed(engine, folder.name, path, limits)
         except NoFaceDetected as exc:
@@ -207,7 +210,7 @@ def import_in_process(
     for chunk in _chunks(folders, batch):
         valid: list[Path] = []
         for folder in chunk:
-            problem = _name_problem(folder.name)
+            problem = user_id_problem(folder.name)
             if problem is None:
                 valid.append(folder)
                 continue
@@ -230,73 +233,6 @@ def import_in_process(
         result = repositories.register_many(key, pending)
         summary.enrolled += result.enrolled
         summary.duplicates += result.duplicates
-    summary.seconds = time.monotonic() - started
-    return summary
-
-
-def import_remote(
-    client: Client,
-    repo_name: str,
-    label: int,
-    folders: Sequence[Path],
-    *,
-    max_bytes: int,
-    progress: Progress | None = None,
-) -> ImportSummary:
-    """The same import through a running service: one signed 102.1 register per image tried
-    (the server embeds it), until one is accepted. rtn -4009 counts as a duplicate. Errors that
-    are not about the image (authentication, server or network failures) stop the import with
-    :class:`facesaas.sdk.ApiError` or ``httpx.HTTPError``; what was registered stays, and a
-    re-run counts it as duplicates. ``max_bytes``: files larger are not sent."""
-    from facesaas.errors import DuplicateUserId, Overloaded
-    from facesaas.sdk import ApiError
-
-    check_name(repo_name, "repo_name")
-    summary = ImportSummary()
-    started = time.monotonic()
-    for folder in folders:
-        problem = _name_problem(folder.name)
-        if problem is not None:
-            summary.error(folder.name, problem)
-        else:
-            failures = _Failures()
-            outcome = None
-            for path in _images(folder):
-                try:
-                    image = _read(path, max_bytes)
-                except ImageTooLarge as exc:
-                    failures.add(exc.client_message, no_face=False)
-                    continue
-                except OSError as exc:
-                    failures.add(f"{path.name}: cannot read ({exc.strerror or exc})", no_face=False)
-                    continue
-                for attempt in range(_RETRIES_WHEN_OVERLOADED + 1):
-                    try:
-                        client.register_in_repo(repo_name, folder.name, label=label, image=image)
-                        outcome = "enrolled"
-                    except ApiError as exc:
-                        if exc.rtn == Overloaded.rtn and attempt < _RETRIES_WHEN_OVERLOADED:
-                            time.sleep(0.5 * (attempt + 1))
-                            continue
-                        if exc.rtn == DuplicateUserId.rtn:
-                            outcome = "duplicate"
-                        elif exc.rtn == NoFaceDetected.rtn:
-                            failures.add(f"{path.name}: {exc.message}", no_face=True)
-                        elif -4000 < exc.rtn <= -2000:  # the image's fault: invalid input or face count
-                            failures.add(f"{path.name}: {exc.message}", no_face=False)
-                        else:
-                            raise
-                    break
-                if outcome is not None:
-                    break
-            if outcome == "enrolled":
-                summary.enrolled += 1
-            elif outcome == "duplicate":
-                summary.duplicates += 1
-            else:
-                failures.record(summary, folder.name)
-        if progress:
-            progress(1)
     summary.seconds = time.monotonic() - started
     return summary
 

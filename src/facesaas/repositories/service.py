@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -18,8 +17,8 @@ from facesaas.errors import InvalidParameter, MissingParameter, NoFaceDetected, 
 from facesaas.face.calibration import SEARCH_TRUE_NEGATIVE_RATES, Calibration, similarity_from_cosine
 from facesaas.face.engine import FaceEngine
 from facesaas.face.feature import decode_feature
-from facesaas.face.image import decode_base64, decode_image, encode_jpeg
-from facesaas.recognition.service import ImageLimits, parse_request
+from facesaas.face.image import encode_jpeg
+from facesaas.inputs import ImageLimits, load_image
 from facesaas.repositories.schemas import LABELS, REGISTER_IMAGE_TYPES, RegisterRequest, RetrievalRequest
 from facesaas.repositories.store import FaceRepositories, NewFace, RepoKey
 
@@ -75,8 +74,7 @@ def _user_image(content: str | None, limits: ImageLimits) -> np.ndarray:
     """The decoded ``user_info.image_content`` (BGR uint8), required in mode 1."""
     if content is None:
         raise MissingParameter("user_info.image_content (mode 1)")
-    field = "user_info.image_content"
-    return decode_image(decode_base64(content, field), field=field, max_bytes=limits.max_bytes, max_pixels=limits.max_pixels)
+    return load_image(content, "user_info.image_content", limits)
 
 
 def _register_face(engine: FaceEngine, request: RegisterRequest, mode: int, limits: ImageLimits) -> NewFace:
@@ -121,11 +119,10 @@ def registration_face(
 
 
 def register_or_delete(
-    engine: FaceEngine, repositories: FaceRepositories, tenant_id: int, body: Mapping[str, Any], limits: ImageLimits
+    engine: FaceEngine, repositories: FaceRepositories, tenant_id: int, request: RegisterRequest, limits: ImageLimits
 ) -> dict[str, Any]:
     """102.1: register (mode 1 image / 2 feature) or delete (mode 3, or the manual's form: no
     mode and neither image_content nor feature_content). Returns {} on success."""
-    request: RegisterRequest = parse_request(RegisterRequest, body)
     info = request.user_info
     check_name(info.user_id, "user_info.user_id")
     check_name(info.repo_name, "user_info.repo_name")
@@ -163,11 +160,10 @@ def retrieve(
     repositories: FaceRepositories,
     calibration: Calibration,
     tenant_id: int,
-    body: Mapping[str, Any],
+    request: RetrievalRequest,
     limits: ImageLimits,
 ) -> dict[str, Any]:
     """103.1: the ``return_topk_face`` most similar faces, best first, with is_same_person."""
-    request: RetrievalRequest = parse_request(RetrievalRequest, body)
     options = request.options
     if request.mode not in (1, 2):
         raise InvalidParameter(f"mode must be 1 (image) or 2 (feature), got {request.mode}")

@@ -1,4 +1,5 @@
-"""Python SDK: a signing HTTP client for every endpoint."""
+"""Python SDK: a signing HTTP client for every endpoint, the liveness package builder, and
+(:mod:`facesaas.sdk.bulk`, imported on its own) bulk registration of a folder tree."""
 
 from facesaas.sdk.client import ApiError, Client
 from facesaas.sdk.images import fit_image

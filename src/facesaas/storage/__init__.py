@@ -1,4 +1,5 @@
-"""Storage backends: the metadata database (and, in later releases, vectors and images)."""
+"""Storage backends: the metadata database (SQLAlchemy, Alembic migrations) and the face-image
+blob store. Vector indexes are :mod:`facesaas.vectors`."""
 
 from facesaas.storage.database import Base, Database, create_database
 

@@ -1,15 +1,15 @@
-"""Customer (tenant) table."""
+"""Customer (tenant) tables: the customer and its liveness package keys."""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Boolean, DateTime, Integer, LargeBinary, String
+from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from facesaas.storage.database import Base
 
-__all__ = ["Tenant"]
+__all__ = ["Tenant", "PackageKey"]
 
 
 def _now() -> dt.datetime:
@@ -30,3 +30,17 @@ class Tenant(Base):
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
     key_rotated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+
+
+class PackageKey(Base):
+    """A customer's AES-256 package key. Unlike the AccessKey it must be stored as is: the
+    server decrypts with it. ``retired_at`` set: packages sealed with it are refused."""
+
+    __tablename__ = "package_keys"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(Integer, ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
+    key_id: Mapped[str] = mapped_column(String(64), unique=True, index=True)
+    key: Mapped[bytes] = mapped_column(LargeBinary(32))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    retired_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True, default=None)

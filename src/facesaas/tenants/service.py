@@ -18,8 +18,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from facesaas.auth.access_keys import access_key_matches, hash_access_key, new_access_key
 from facesaas.auth.verifier import CustomerRecord
 from facesaas.errors import InternalError
-from facesaas.liveness.keys import PackageKeyInfo, add_package_key
 from facesaas.tenants.models import Tenant
+from facesaas.tenants.package_keys import PackageKeyInfo, add_package_key
 
 __all__ = ["TenantInfo", "CustomerCredentials", "NewCredentials", "TenantService", "UnknownTenant", "check_access_key"]
 

@@ -4,26 +4,14 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict
 
 from facesaas.api.deps import Ctx, SignedBody
 from facesaas.api.openapi import signed_operation
-from facesaas.api.routes.recognition import ok
-from facesaas.liveness.schemas import CheckImagePackageRequest
-from facesaas.recognition.service import parse_request
+from facesaas.api.responses import ok
+from facesaas.inputs import parse_request
+from facesaas.liveness.schemas import CheckImagePackageRequest, PackageResponse
 
 router = APIRouter(prefix="/face/basic", tags=["活体检测 (manual 9.1)"])
-
-
-class PackageResponse(BaseModel):
-    """rtn/message/global_request_id and ``query_image_package_result`` (docs/liveness.md lists
-    every field)."""
-
-    model_config = ConfigDict(extra="allow")
-
-    rtn: int
-    message: str
-    global_request_id: str
 
 
 @router.post(

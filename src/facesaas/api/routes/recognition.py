@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from facesaas.api.deps import Ctx, SignedBody
-from facesaas.api.errors import request_id_of
 from facesaas.api.openapi import signed_operation
+from facesaas.api.responses import ok
+from facesaas.inputs import parse_request
 from facesaas.recognition import service
 from facesaas.recognition.schemas import (
     ExtractionRequest,
@@ -22,11 +21,6 @@ from facesaas.recognition.schemas import (
 router = APIRouter(prefix="/face/v1/algorithm/recognition", tags=["1:1 比对 (manual 9.2)"])
 
 
-def ok(request: Request, result: dict[str, Any]) -> JSONResponse:
-    """A success body: rtn 0, message OK, the request id, then the endpoint's fields."""
-    return JSONResponse({"rtn": 0, "message": "OK", "global_request_id": request_id_of(request), **result})
-
-
 @router.post(
     "/feature_extraction",
     summary="CS201.1 人脸特征抽取服务",
@@ -35,8 +29,10 @@ def ok(request: Request, result: dict[str, Any]) -> JSONResponse:
 )
 async def feature_extraction(request: Request, context: Ctx, signed: SignedBody) -> JSONResponse:
     """Detect faces and return the feature string of the largest ones (manual 9.2 CS201.1)."""
-    parsed = service.parse_request(ExtractionRequest, signed.body)
-    result = await context.gate.run(service.extract_features, context.engine, parsed, context.limits_1to1, context.ocr)
+    parsed = parse_request(ExtractionRequest, signed.body)
+    result = await context.gate.run(
+        service.extract_features, context.engine, parsed, context.limits_1to1, context.read_idcard
+    )
     return ok(request, result)
 
 
@@ -49,14 +45,14 @@ async def feature_extraction(request: Request, context: Ctx, signed: SignedBody)
 async def face_pair_verification(request: Request, context: Ctx, signed: SignedBody) -> JSONResponse:
     """Compare a query photo or feature with a database photo or feature (manual 9.2 CS202.2)."""
     if "query_image_package" in signed.body:
-        package = service.parse_request(PackageVerificationRequest, signed.body)
+        package = parse_request(PackageVerificationRequest, signed.body)
         result = await context.gate.run(
             service.verify_package_pair, context.engine, context.calibration, context.packages,
             signed.principal.tenant_id, package, context.limits_1to1,
         )  # fmt: skip
         return ok(request, result)
-    parsed = service.parse_request(VerificationRequest, signed.body)
+    parsed = parse_request(VerificationRequest, signed.body)
     result = await context.gate.run(
-        service.verify_pair, context.engine, context.calibration, parsed, context.limits_1to1
+        service.verify_pair, context.engine, context.calibration, parsed, context.limits_1to1, context.check_infrared
     )
     return ok(request, result)

@@ -7,7 +7,8 @@ from fastapi.responses import JSONResponse
 
 from facesaas.api.deps import Ctx, SignedBody
 from facesaas.api.openapi import signed_operation
-from facesaas.api.routes.recognition import ok
+from facesaas.api.responses import ok
+from facesaas.inputs import parse_request
 from facesaas.repositories import service
 from facesaas.repositories.schemas import PlainResponse, RegisterRequest, RetrievalRequest, RetrievalResponse
 
@@ -23,12 +24,13 @@ router = APIRouter(prefix="/face/basic", tags=["1:N 比对 (manual 9.3)"])
 async def register_in_repo(request: Request, context: Ctx, signed: SignedBody) -> JSONResponse:
     """Register a face (mode 1 image, 2 feature) or delete a user_id (mode 3, or the manual's
     form without mode and content) in one of the caller's repositories."""
+    parsed = parse_request(RegisterRequest, signed.body)
     result = await context.gate.run(
         service.register_or_delete,
         context.engine,
         context.repositories.repositories,
         signed.principal.tenant_id,
-        signed.body,
+        parsed,
         context.limits_repo,
     )
     return ok(request, result)
@@ -42,13 +44,14 @@ async def register_in_repo(request: Request, context: Ctx, signed: SignedBody) -
 )
 async def retrieval_in_repo(request: Request, context: Ctx, signed: SignedBody) -> JSONResponse:
     """Search one repository, or every repository of a label, for the most similar faces."""
+    parsed = parse_request(RetrievalRequest, signed.body)
     result = await context.gate.run(
         service.retrieve,
         context.engine,
         context.repositories.repositories,
         context.calibration,
         signed.principal.tenant_id,
-        signed.body,
+        parsed,
         context.limits_repo,
     )
     return ok(request, result)
