@@ -36,3 +36,28 @@ def fresh_postgres_database(server_url: str = POSTGRES_ADMIN_URL) -> Iterator[st
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+REDIS_TEST_URL = os.environ.get("FACESAAS_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+def redis_or_skip(url: str = REDIS_TEST_URL) -> str:
+    """``url`` if a Redis answers there; else skip (fail when FACESAAS_REQUIRE_REDIS is set, as
+    in CI). Tests keep apart by a fresh FACESAAS_NAMESPACE each, not by flushing."""
+    import redis
+
+    client = redis.Redis.from_url(url, socket_connect_timeout=2)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        if os.environ.get("FACESAAS_REQUIRE_REDIS"):
+            pytest.fail(f"Redis required but unreachable at {url}: {exc}")
+        pytest.skip(f"Redis unreachable at {url}")
+    finally:
+        client.close()
+    return url
+
+
+def fresh_namespace() -> str:
+    """A FACESAAS_NAMESPACE no other test uses."""
+    return f"t{secrets.token_hex(6)}"

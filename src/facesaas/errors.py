@@ -47,6 +47,8 @@ __all__ = [
     "NotFound",
     "MethodNotAllowed",
     "Overloaded",
+    "RateLimited",
+    "ServiceUnavailable",
     "InternalError",
     "ConfigurationError",
 ]
@@ -304,6 +306,26 @@ class Overloaded(FaceSaaSError):
     cause = "More requests are waiting for the face engine than FACESAAS_MAX_PENDING allows."
 
 
+class RateLimited(FaceSaaSError):
+    rtn = -5004
+    http_status = 429
+    message = "too many requests for this AccessID, retry later"
+    cause = (
+        "The customer sent more requests in the current second than FACESAAS_RATE_LIMIT_PER_SECOND allows "
+        "(counted across every worker and host through Redis); the request was not processed."
+    )
+
+
+class ServiceUnavailable(FaceSaaSError):
+    rtn = -5002
+    http_status = 503
+    message = "a backing service is unavailable, retry later"
+    cause = (
+        "The database, Redis or the Milvus vector service did not answer; nothing was changed by this "
+        "request. The service recovers by itself when the backing service is back (see /readyz)."
+    )
+
+
 class InternalError(FaceSaaSError):
     rtn = -5000
     http_status = 500
@@ -351,7 +373,9 @@ ERROR_CLASSES: tuple[type[FaceSaaSError], ...] = (
     MethodNotAllowed,
     InternalError,
     ConfigurationError,
+    ServiceUnavailable,
     Overloaded,
+    RateLimited,
 )
 """Every concrete error, in table order; codes are unique (checked by the test suite)."""
 

@@ -26,6 +26,38 @@ class Settings(BaseSettings):
     database_url: str | None = Field(
         None, description="SQLAlchemy URL; default sqlite:///<data_dir>/facesaas.db. PostgreSQL in production."
     )
+    redis_url: str | None = Field(
+        None,
+        description="redis://host:port/db shared by every worker and host (signature replay record, rate limits); "
+        "default: in-process stores (one process only).",
+    )
+    vector_url: str = Field(
+        "embedded",
+        description="Vector index: 'embedded' (in-process FAISS under data_dir/index, one process) or "
+        "milvus://host:port (a Milvus standalone or cluster every worker and host shares).",
+    )
+    blob_url: str = Field(
+        "local",
+        description="Stored face images: 'local' (files under data_dir/faces, one host) or 'database' "
+        "(a table of the metadata database every host shares).",
+    )
+    namespace: str = Field(
+        "facesaas",
+        pattern="^[A-Za-z_][A-Za-z0-9_]{0,31}$",
+        description="Prefix of this deployment's Redis keys and Milvus collections, so several deployments "
+        "(staging, production) can share one Redis or Milvus.",
+    )
+    keys_path: Path | None = Field(
+        None, description="Directory of the server RSA key pair; default data_dir/keys. Every host needs the same pair."
+    )
+    workers: int = Field(1, ge=1, le=64, description="Processes `facesaas serve` runs on this host.")
+    rate_limit_per_second: int = Field(
+        0, ge=0, description="Requests per second one AccessID may send (all workers and hosts together); 0: no limit."
+    )
+    log_format: str = Field("json", pattern="^(json|text)$", description="Log lines as JSON objects or plain text.")
+    shutdown_grace_seconds: float = Field(
+        30.0, ge=0, description="On SIGTERM, how long in-flight requests may take to finish before the process exits."
+    )
     signature_window_seconds: int = Field(300, ge=1, description="Accepted clock skew of the signature timestamp (±).")
     max_body_bytes: int = Field(
         5 * 1024 * 1024, ge=1024, description="Largest request body accepted (a 3 MB image is 4 MB of base64)."
@@ -54,6 +86,21 @@ class Settings(BaseSettings):
     )
     test_data_dir: Path = Field(Path("../shared/data"), description="Evaluation images for tests and benchmarks.")
 
+    def multi_process_problem(self) -> str | None:
+        """Why these settings cannot run as several processes, or None. With ``workers`` > 1 the
+        replay record must be shared (Redis) and the vector index too (the embedded one belongs
+        to one process); SQLite works for a few workers on one host (WAL), PostgreSQL for more."""
+        if self.workers == 1:
+            return None
+        missing = []
+        if not self.redis_url:
+            missing.append("FACESAAS_REDIS_URL (the signature replay record every worker must see)")
+        if self.vector_url == "embedded":
+            missing.append("FACESAAS_VECTOR_URL=milvus://host:port (the embedded index belongs to one process)")
+        if not missing:
+            return None
+        return f"{self.workers} workers need " + " and ".join(missing)
+
     @property
     def resolved_database_url(self) -> str:
         if self.database_url:
@@ -62,7 +109,7 @@ class Settings(BaseSettings):
 
     @property
     def keys_dir(self) -> Path:
-        return self.data_dir / "keys"
+        return self.keys_path or self.data_dir / "keys"
 
     @property
     def index_dir(self) -> Path:

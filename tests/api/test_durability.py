@@ -5,9 +5,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
-import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -20,32 +17,7 @@ from facesaas.face.feature import encode_feature
 from facesaas.sdk import ApiError, Client
 from facesaas.settings import Settings
 from facesaas.tenants.service import NewCredentials
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _start(settings: Settings, port: int) -> subprocess.Popen:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "facesaas", "serve", "--data-dir", str(settings.data_dir), "--port", str(port)],
-        env={**os.environ, "FACESAAS_DATABASE_URL": settings.resolved_database_url},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                return process
-        except httpx.HTTPError:
-            time.sleep(0.2)
-        if process.poll() is not None:
-            raise RuntimeError(process.stderr.read().decode() if process.stderr else "service exited")
-    process.kill()
-    raise RuntimeError("service did not start")
+from tests.processes import free_port, start_service
 
 
 def test_kill_9_during_registers_loses_nothing_that_answered(settings: Settings, credentials: NewCredentials) -> None:
@@ -56,9 +28,9 @@ def test_kill_9_during_registers_loses_nothing_that_answered(settings: Settings,
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
     features = [encode_feature(v[None]) for v in vectors]
     public_pem = (settings.keys_dir / "server_public.pem").read_text()
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
-    process = _start(settings, port)
+    process = start_service(settings, port)
     answered: list[int] = []
     failures: list[str] = []
 
@@ -91,7 +63,7 @@ def test_kill_9_during_registers_loses_nothing_that_answered(settings: Settings,
     assert len(stored_ids) - len(answered) in (0, 1)  # at most the register the kill cut off
     print(f"\nkill -9 after {len(answered)} answered registers: {len(stored_ids)} rows in the database")
 
-    process = _start(settings, port)
+    process = start_service(settings, port)
     try:
         with Client(url, credentials.tenant.access_id, credentials.access_key, public_pem) as client:
             for i in answered[::7] + answered[-3:]:

@@ -305,3 +305,30 @@ def test_import_arguments_are_checked(settings: Settings, tmp_path: Path, missin
     assert result.exit_code != 0 and missing in result.output
     bad = _invoke(settings, "repo", "import", str(tmp_path), "--label", "2", "--access-id", "x", "--repo", "a_b")
     assert bad.exit_code == 1 and "underscore" in bad.stderr
+
+
+def test_migrate_face_images_into_the_database(
+    settings: Settings, credentials: NewCredentials, celeba: Path, shared_data: Path, tmp_path: Path
+) -> None:
+    """An embedded deployment moves its face images to the shared database store; re-running
+    copies nothing twice, and the service then serves the images from the database."""
+    _build_tree(tmp_path / "photos", celeba, shared_data)
+    _summary(_invoke(settings, "repo", "import", str(tmp_path / "photos"), "--repo", "staff", "--label", "2",
+                     "--access-id", credentials.tenant.access_id))  # fmt: skip
+    assert _invoke(settings, "repo", "migrate").exit_code != 0  # nothing asked
+    first = _invoke(settings, "repo", "migrate", "--blob-url", "database")
+    assert first.exit_code == 0, first.output
+    assert json.loads(first.stdout) == {"images": {"copied": 6, "present": 0, "missing": 0}}
+    again = json.loads(_invoke(settings, "repo", "migrate", "--blob-url", "database").stdout)
+    assert again == {"images": {"copied": 0, "present": 6, "missing": 0}}
+    shutil.rmtree(settings.face_images_dir)  # the old store is no longer needed
+    database = create_database(settings.resolved_database_url)
+    try:
+        from facesaas.storage.blobs import DatabaseBlobStore
+
+        with database.connect() as connection:
+            ids = connection.execute(select(Face.id)).scalars().all()
+        stored = DatabaseBlobStore(database)
+        assert len(ids) == 6 and all((stored.get(i) or b"")[:3] == b"\xff\xd8\xff" for i in ids)
+    finally:
+        database.dispose()

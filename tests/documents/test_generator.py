@@ -14,9 +14,9 @@ from facesaas.documents.idcard import NATIONS
 from tests.documents.generator import (
     DRIVING_PERIODS,
     FORGERIES,
-    PRINTED_FORGERIES,
     ID_PERIODS,
     KINDS,
+    PRINTED_FORGERIES,
     distort,
     make_both_sides,
     make_document,

@@ -2,71 +2,56 @@
 
 ``create_app(settings)`` builds an app whose lifespan opens the database, loads the server key
 pair, the face models and the calibration table once; nothing happens at import time.
+Operations endpoints (unsigned): ``/healthz`` (the process answers), ``/readyz`` (the database,
+Redis and a shared vector service answer; 503 with the failing one named otherwise) and
+``/metrics`` (Prometheus text format).
 """
 
 from __future__ import annotations
 
-import base64
-import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from fastapi.responses import JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from facesaas import __version__
 from facesaas.api.context import build_context
 from facesaas.api.docs import install_docs
 from facesaas.api.errors import install_error_handlers
+from facesaas.api.observability import Metrics, RequestMiddleware, index_collector, new_request_id
 from facesaas.api.openapi import install_openapi
 from facesaas.api.responses import request_id_of
 from facesaas.api.routes import documents, liveness, recognition, repositories
 from facesaas.auth.replay import ReplayStore
+from facesaas.errors import ServiceUnavailable
 from facesaas.settings import Settings, get_settings
 
-__all__ = ["create_app", "new_request_id"]
+__all__ = ["create_app", "new_request_id", "worker_app"]
 
 
-def new_request_id() -> str:
-    """32 characters, like the manual's ``eSkrdLifumv0QQUABW8AAAAAAADuhAQA``."""
-    return base64.urlsafe_b64encode(os.urandom(24)).decode("ascii")
-
-
-class RequestIdMiddleware:
-    """Give every request a ``global_request_id`` (``request.state.request_id``) and echo it
-    as ``X-Request-Id``. Plain ASGI: Starlette's BaseHTTPMiddleware costs a task per request."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        request_id = new_request_id()
-        scope.setdefault("state", {})["request_id"] = request_id
-
-        async def send_with_id(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                message.setdefault("headers", [])
-                message["headers"] = [*message["headers"], (b"x-request-id", request_id.encode("ascii"))]
-            await send(message)
-
-        await self.app(scope, receive, send_with_id)
+def _known_paths(app: FastAPI) -> set[str]:
+    """The paths the metrics name: every documented endpoint and the app's own routes."""
+    paths = set(app.openapi().get("paths", {}))
+    return paths | {path for route in app.routes if isinstance(path := getattr(route, "path", None), str)}
 
 
 def create_app(settings: Settings | None = None, *, replay_store: ReplayStore | None = None) -> FastAPI:
     """Build the FastAPI app for ``settings`` (default: from the environment)."""
     chosen = settings or get_settings()
+    metrics = Metrics()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.context = build_context(chosen, replay_store=replay_store)
+        context = build_context(chosen, replay_store=replay_store)
+        context.gate.depth = metrics.queue_depth
+        metrics.add_collector(index_collector(context.repositories.repositories))
+        app.state.context = context
         try:
             yield
         finally:
-            app.state.context.close()
+            context.close()
 
     app = FastAPI(
         title="FaceSaaS",
@@ -76,12 +61,31 @@ def create_app(settings: Settings | None = None, *, replay_store: ReplayStore | 
         redoc_url=None,
         openapi_url="/openapi.json",
     )
+    app.add_middleware(RequestMiddleware, metrics=metrics, known_paths=lambda: _known_paths(app))
 
-    app.add_middleware(RequestIdMiddleware)
-
-    @app.get("/healthz", tags=["ops"], summary="Liveness probe (unsigned)")
+    @app.get("/healthz", tags=["ops"], summary="Liveness probe (unsigned): the process answers")
     async def healthz(request: Request) -> JSONResponse:
+        request.state.rtn = 0
         return JSONResponse({"rtn": 0, "message": "OK", "global_request_id": request_id_of(request)})
+
+    @app.get("/readyz", tags=["ops"], summary="Readiness probe (unsigned): database, Redis, vector service")
+    async def readyz(request: Request) -> JSONResponse:
+        checks = await run_in_threadpool(request.app.state.context.readiness)
+        failed = {name: state for name, state in checks.items() if state not in ("ok", "not used")}
+        error = ServiceUnavailable(", ".join(failed)) if failed else None
+        request.state.rtn = error.rtn if error else 0
+        body = {
+            "rtn": error.rtn if error else 0,
+            "message": error.client_message if error else "OK",
+            "global_request_id": request_id_of(request),
+            "checks": checks,
+        }
+        return JSONResponse(body, status_code=error.http_status if error else 200)
+
+    @app.get("/metrics", tags=["ops"], summary="Prometheus metrics (unsigned)")
+    async def metrics_endpoint() -> Response:
+        content, media_type = await run_in_threadpool(metrics.render)
+        return Response(content, media_type=media_type)
 
     install_error_handlers(app)
     app.include_router(recognition.router)
@@ -91,3 +95,13 @@ def create_app(settings: Settings | None = None, *, replay_store: ReplayStore | 
     install_openapi(app)
     install_docs(app)
     return app
+
+
+def worker_app() -> FastAPI:
+    """The app of one ``facesaas serve --workers N`` process: settings from the environment
+    (the CLI exported its options), logs configured as the parent's."""
+    from facesaas.api.observability import configure_logging
+
+    settings = get_settings()
+    configure_logging(settings.log_format)
+    return create_app(settings)

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
+from typing import Any
 
 import anyio
 import anyio.to_thread
 
 from facesaas.auth.keys import ServerKeys, load_keys
 from facesaas.auth.replay import MemoryReplayStore, ReplayStore
+from facesaas.auth.shared import MemoryRateLimiter, RateLimiter, RedisRateLimiter, RedisReplayStore, connect_redis
 from facesaas.auth.verifier import RequestAuthenticator
 from facesaas.documents.ocr import OcrEngine, get_ocr
 from facesaas.documents.service import idcard_reader
-from facesaas.errors import Overloaded
+from facesaas.errors import FaceSaaSError, Overloaded
 from facesaas.face.calibration import Calibration, load_calibration
 from facesaas.face.engine import FaceEngine, get_engine
 from facesaas.inputs import ImageLimits
@@ -37,9 +39,16 @@ class EngineGate:
 
     workers: int
     max_pending: int
+    depth: Any = None
+    """A gauge (``inc``/``dec``) of the requests running or waiting: the metrics' queue depth."""
     _limiter: anyio.CapacityLimiter | None = None
     _waiting: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def waiting(self) -> int:
+        """Requests running on or waiting for the engine now."""
+        return self._waiting
 
     async def run(self, func, *args):  # noqa: ANN001, ANN002, ANN201
         if self._limiter is None:
@@ -48,11 +57,15 @@ class EngineGate:
             if self._waiting >= self.max_pending + self.workers:
                 raise Overloaded()
             self._waiting += 1
+        if self.depth is not None:
+            self.depth.inc()
         try:
             return await anyio.to_thread.run_sync(func, *args, limiter=self._limiter)
         finally:
             with self._lock:
                 self._waiting -= 1
+            if self.depth is not None:
+                self.depth.dec()
 
 
 @dataclass
@@ -70,6 +83,9 @@ class AppContext:
     repositories: OpenRepositories
     packages: PackageChecker
     check_infrared: InfraredCheck
+    rate_limiter: RateLimiter | None = None
+    redis: Any = None
+    """The Redis client shared by the replay record and the rate limiter (None: in-process)."""
 
     def ocr(self) -> OcrEngine:
         """The OCR engine, loaded on the first document request (~1 s once per process), so a
@@ -81,11 +97,35 @@ class AppContext:
         """CS201.1's ``idcard_ocr`` reader over :meth:`ocr` (loaded on first use)."""
         return idcard_reader(self.ocr)
 
+    def readiness(self) -> dict[str, str]:
+        """Each backing service: "ok", "not used" (in-process), or what failed. Cost: one round
+        trip each."""
+        checks: dict[str, str] = {}
+        probes = {
+            "database": self.database.ping,
+            "redis": (lambda: self.redis.ping()) if self.redis is not None else None,
+            "vectors": getattr(self.repositories.repositories.vectors, "ping", None),
+        }
+        for name, probe in probes.items():
+            if probe is None:
+                checks[name] = "not used"
+                continue
+            try:
+                probe()
+                checks[name] = "ok"
+            except FaceSaaSError as exc:
+                checks[name] = exc.detail or exc.message
+            except Exception as exc:  # a client library's own error: report its kind, not a trace
+                checks[name] = f"unreachable ({exc.__class__.__name__})"
+        return checks
+
     def close(self) -> None:
         try:
             self.repositories.close()
         finally:
             self.database.dispose()
+            if self.redis is not None:
+                self.redis.close()
 
 
 def build_context(settings: Settings, *, replay_store: ReplayStore | None = None) -> AppContext:
@@ -95,10 +135,17 @@ def build_context(settings: Settings, *, replay_store: ReplayStore | None = None
     database = create_database(settings.resolved_database_url)
     keys = load_keys(settings.keys_dir)
     tenants = TenantService(database.sessions)
+    redis = connect_redis(settings.redis_url) if settings.redis_url else None
+    if replay_store is None:
+        replay_store = RedisReplayStore(redis, settings.namespace) if redis is not None else MemoryReplayStore()
+    rate_limiter: RateLimiter | None = None
+    if settings.rate_limit_per_second:
+        limit = settings.rate_limit_per_second
+        rate_limiter = RedisRateLimiter(redis, limit, settings.namespace) if redis is not None else MemoryRateLimiter(limit)
     authenticator = RequestAuthenticator(
         keys.private_key,
         tenants.credentials_of,
-        replay_store or MemoryReplayStore(),
+        replay_store,
         window_seconds=settings.signature_window_seconds,
     )
     try:
@@ -129,4 +176,6 @@ def build_context(settings: Settings, *, replay_store: ReplayStore | None = None
             max_pixels=settings.max_image_pixels,
         ),
         check_infrared=infrared_check(engine),
+        rate_limiter=rate_limiter,
+        redis=redis,
     )

@@ -22,6 +22,7 @@ log = logging.getLogger("facesaas.api")
 
 
 def error_response(request: Request, error: FaceSaaSError) -> JSONResponse:
+    request.state.rtn = error.rtn  # for the access log and metrics (api/observability.py)
     return JSONResponse(
         status_code=error.http_status,
         content={"rtn": error.rtn, "message": error.client_message, "global_request_id": request_id_of(request)},

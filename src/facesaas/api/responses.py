@@ -21,4 +21,5 @@ def request_id_of(request: Request) -> str:
 
 def ok(request: Request, result: dict[str, Any]) -> JSONResponse:
     """A success body: rtn 0, message OK, the request id, then the endpoint's fields."""
+    request.state.rtn = 0  # for the access log and metrics (api/observability.py)
     return JSONResponse({"rtn": 0, "message": "OK", "global_request_id": request_id_of(request), **result})

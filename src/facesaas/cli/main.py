@@ -34,21 +34,29 @@ def cli() -> None:
 @data_dir_option
 @click.option("--host", default=None, help="Interface (FACESAAS_HOST, default 127.0.0.1).")
 @click.option("--port", type=int, default=None, help="Port (FACESAAS_PORT, default 9500).")
-def serve(data_dir: Path | None, host: str | None, port: int | None) -> None:
-    """Run the HTTP service (creates the server key pair on first start)."""
+@click.option("--workers", type=click.IntRange(1, 64), default=None,
+              help="Processes on this host (FACESAAS_WORKERS, default 1); more than one needs FACESAAS_REDIS_URL "
+                   "and a shared FACESAAS_VECTOR_URL (docs/deploy.md).")
+def serve(data_dir: Path | None, host: str | None, port: int | None, workers: int | None) -> None:
+    """Run the HTTP service (creates the server key pair on first start). SIGTERM finishes the
+    requests in flight (up to FACESAAS_SHUTDOWN_GRACE_SECONDS) before the process exits."""
     import uvicorn
 
     from facesaas.api.app import create_app
+    from facesaas.api.observability import configure_logging
     from facesaas.auth.keys import init_keys, keys_exist
 
-    settings = settings_for(data_dir, host=host, port=port)
+    settings = settings_for(data_dir, host=host, port=port, workers=workers)
+    problem = settings.multi_process_problem()
+    if problem:
+        fail(ConfigurationError(problem))
     if not keys_exist(settings.keys_dir):
         init_keys(settings.keys_dir)
         click.echo(f"created a 2048-bit server key pair in {settings.keys_dir}")
     base = f"http://{settings.host}:{settings.port}"
     command = sys.argv[0] if sys.argv[0].endswith("facesaas") else "facesaas"  # e.g. .venv/bin/facesaas
     click.echo(
-        f"FaceSaaS on {base}  (API docs: {base}/docs, data: {settings.data_dir.resolve()})\n"
+        f"FaceSaaS on {base}  (API docs: {base}/docs, data: {settings.data_dir.resolve()}, workers: {settings.workers})\n"
         "Call it:\n"
         f"  1. {command} tenant create demo --json --data-dir {settings.data_dir}   # AccessID, AccessKey, public key, package key\n"
         "  2. from facesaas.sdk import Client, build_package\n"
@@ -59,7 +67,25 @@ def serve(data_dir: Path | None, host: str | None, port: int | None) -> None:
         "     c.check_image_package(build_package([open('a.jpg','rb').read()], key=base64.b64decode(package_key), key_id=package_key_id))\n"
         f"  or: {command} compare a.jpg b.jpg --url {base} --access-id ... --access-key ... --public-key {settings.keys_dir}/server_public.pem"
     )
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+    configure_logging(settings.log_format)
+    options: dict[str, Any] = {
+        "host": settings.host,
+        "port": settings.port,
+        "log_config": None,  # ours (configure_logging): JSON lines with the request id
+        "timeout_graceful_shutdown": settings.shutdown_grace_seconds,
+    }
+    if settings.workers == 1:
+        uvicorn.run(create_app(settings), **options)
+        return
+    import os
+    import tempfile
+
+    # Each worker process builds its app from the environment: pass the options given here.
+    os.environ.update(FACESAAS_DATA_DIR=str(settings.data_dir.resolve()), FACESAAS_HOST=settings.host,
+                      FACESAAS_PORT=str(settings.port), FACESAAS_WORKERS=str(settings.workers))
+    # Metrics of all workers, aggregated by whichever worker /metrics reaches.
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="facesaas-metrics-")
+    uvicorn.run("facesaas.api.app:worker_app", factory=True, workers=settings.workers, **options)
 
 
 # --- keys -------------------------------------------------------------------------------

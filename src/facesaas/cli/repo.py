@@ -194,6 +194,37 @@ def repo_stats(as_json: bool, data_dir: Path | None) -> None:
                    f"index {item['index_kind']} {item['index_count']}  {item['index_memory_bytes'] / 2**20:.1f} MiB")
 
 
+@repo.command("migrate")
+@click.option("--vector-url", default=None, help="Build this vector index from the database (e.g. milvus://host:19530).")
+@click.option("--blob-url", type=click.Choice(["local", "database"]), default=None,
+              help="Copy the face images into this store (from the one FACESAAS_BLOB_URL names now).")
+@data_dir_option
+def repo_migrate(vector_url: str | None, blob_url: str | None, data_dir: Path | None) -> None:
+    """Move the repositories to other engines: the vectors into a shared vector service, the face
+    images into the database (docs/deploy.md). The database stays the source of truth; re-running
+    is safe. Prints a JSON report; then restart the service with the new FACESAAS_VECTOR_URL /
+    FACESAAS_BLOB_URL."""
+    from facesaas.repositories.factory import blob_store, vector_store
+    from facesaas.repositories.migrate import migrate_images, migrate_vectors
+
+    if not vector_url and not blob_url:
+        fail(click.UsageError("give --vector-url, --blob-url or both"))
+    settings = settings_for(data_dir)
+    report: dict[str, Any] = {}
+    with _database(settings) as database:
+        try:
+            images = blob_store(settings, database)
+            if vector_url:
+                target = settings.model_copy(update={"vector_url": vector_url})
+                report["vectors"] = migrate_vectors(database, vector_store(target), images)
+            if blob_url:
+                copy = migrate_images(database, images, blob_store(settings.model_copy(update={"blob_url": blob_url}), database))
+                report["images"] = copy.__dict__
+        except FaceSaaSError as exc:
+            fail(exc)
+    echo_json(report)
+
+
 @click.command()
 @click.argument("image", type=click.Path(path_type=Path, exists=True, dir_okay=False))
 @click.option("--label", type=click.IntRange(1, 3), required=True, help=_LABEL_HELP)

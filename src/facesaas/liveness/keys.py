@@ -10,8 +10,8 @@ import datetime as dt
 from sqlalchemy import delete, insert
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
-from facesaas.errors import InternalError
 from facesaas.liveness.models import PackageUse
+from facesaas.storage.database import database_error
 from facesaas.tenants.package_keys import PackageKeys
 
 __all__ = ["PackageKeyStore"]
@@ -34,5 +34,5 @@ class PackageKeyStore(PackageKeys):
         except IntegrityError:
             return False
         except SQLAlchemyError as exc:
-            raise InternalError("database error") from exc
+            raise database_error(exc) from exc
         return True

@@ -1,9 +1,15 @@
-"""Open the face repositories of a data directory: vector backend, face images, start-up check.
+"""Open the face repositories a process serves: vector backend, face images, start-up check.
 
-One process at a time owns a data directory's vector index (an exclusive lock file): the
-embedded index lives in that process's memory, so a second writer would silently diverge.
-A running service therefore refuses a CLI import into the same directory, which must go
-through the service instead (``facesaas repo import --url``).
+Chosen by settings: ``FACESAAS_VECTOR_URL`` ``embedded`` (in-process FAISS under the data
+directory) or ``milvus://host:port`` (a Milvus every worker and host shares), and
+``FACESAAS_BLOB_URL`` ``local`` (files under the data directory) or ``database`` (the metadata
+database's ``face_images`` table).
+
+One process at a time owns a data directory's *embedded* index (an exclusive lock file): it
+lives in that process's memory, so a second writer would silently diverge. A running service
+therefore refuses a CLI import into the same directory, which must go through the service
+instead (``facesaas repo import --url``). A shared Milvus takes no lock: every worker and host
+writes to it and reads its own writes.
 """
 
 from __future__ import annotations
@@ -17,10 +23,11 @@ from pathlib import Path
 from facesaas.errors import ConfigurationError
 from facesaas.repositories.store import FaceRepositories
 from facesaas.settings import Settings
-from facesaas.storage.blobs import LocalBlobStore
+from facesaas.storage.blobs import BlobStore, DatabaseBlobStore, LocalBlobStore
 from facesaas.storage.database import Database
+from facesaas.vectors import VectorStore
 
-__all__ = ["OpenRepositories", "open_repositories"]
+__all__ = ["OpenRepositories", "open_repositories", "vector_store", "blob_store"]
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +36,7 @@ class OpenRepositories:
     """The repositories plus what keeps them consistent: the directory lock and the periodic
     snapshot thread. ``close()`` saves the index and releases the lock."""
 
-    def __init__(self, repositories: FaceRepositories, lock_fd: int, snapshot_seconds: float) -> None:
+    def __init__(self, repositories: FaceRepositories, lock_fd: int | None, snapshot_seconds: float) -> None:
         self.repositories = repositories
         self.report: dict[str, int] = {}
         self._lock_fd = lock_fd
@@ -55,7 +62,8 @@ class OpenRepositories:
         try:
             self.repositories.close()
         finally:
-            os.close(self._lock_fd)
+            if self._lock_fd is not None:
+                os.close(self._lock_fd)
 
 
 def _lock(directory: Path) -> int:
@@ -71,21 +79,45 @@ def _lock(directory: Path) -> int:
     return fd
 
 
-def open_repositories(settings: Settings, database: Database) -> OpenRepositories:
-    """Lock the index directory, load the vector snapshots and repair them from the database.
-    Cost: the start-up check (a grouped count over ``faces``) plus any repair."""
-    from facesaas.vectors import FaissVectorStore
+def vector_store(settings: Settings) -> VectorStore:
+    """The vector backend ``settings.vector_url`` names (not yet opened)."""
+    url = settings.vector_url
+    if url == "embedded":
+        from facesaas.vectors import FaissVectorStore
 
-    fd = _lock(settings.index_dir)
+        return FaissVectorStore(settings.index_dir, flat_limit=settings.index_flat_limit, partitions=settings.index_partitions)
+    if url.startswith("milvus://"):
+        from facesaas.vectors import MilvusVectorStore
+
+        return MilvusVectorStore(url, namespace=settings.namespace)
+    raise ConfigurationError(f"FACESAAS_VECTOR_URL must be 'embedded' or milvus://host:port, got {url!r}")
+
+
+def blob_store(settings: Settings, database: Database) -> BlobStore:
+    """The face-image store ``settings.blob_url`` names."""
+    if settings.blob_url == "local":
+        return LocalBlobStore(settings.face_images_dir)
+    if settings.blob_url == "database":
+        return DatabaseBlobStore(database)
+    raise ConfigurationError(f"FACESAAS_BLOB_URL must be 'local' or 'database', got {settings.blob_url!r}")
+
+
+def open_repositories(settings: Settings, database: Database) -> OpenRepositories:
+    """Lock the embedded index directory (embedded only), load the vector index and repair it
+    from the database. Cost: the start-up check (a grouped count over ``faces``) plus any
+    repair."""
+    embedded = settings.vector_url == "embedded"
+    fd = _lock(settings.index_dir) if embedded else None
     try:
-        vectors = FaissVectorStore(settings.index_dir, flat_limit=settings.index_flat_limit, partitions=settings.index_partitions)
-        repositories = FaceRepositories(database, vectors, LocalBlobStore(settings.face_images_dir))
+        vectors = vector_store(settings)
+        repositories = FaceRepositories(database, vectors, blob_store(settings, database))
         report = repositories.open()
     except BaseException:
-        os.close(fd)
+        if fd is not None:
+            os.close(fd)
         raise
     if report["rebuilt"] or report["repaired"]:
         log.info("vector index checked against the database: %s", report)
-    opened = OpenRepositories(repositories, fd, settings.index_snapshot_seconds)
+    opened = OpenRepositories(repositories, fd, settings.index_snapshot_seconds if embedded else 0)
     opened.report = report
     return opened

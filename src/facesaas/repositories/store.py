@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 
 from facesaas.errors import DuplicateUserId, InternalError, RepoNotFound, UserNotFound
 from facesaas.repositories.models import Face, Repo
-from facesaas.storage.blobs import LocalBlobStore
+from facesaas.storage.blobs import BlobStore
 from facesaas.storage.database import Database
 from facesaas.tenants.models import Tenant
 from facesaas.vectors import DIMENSION, CollectionState, VectorStore
@@ -138,12 +138,17 @@ class _DatabaseSource:
 class FaceRepositories:
     """Register, delete and search faces in the repositories of every tenant. Thread-safe."""
 
-    def __init__(self, database: Database, vectors: VectorStore, images: LocalBlobStore) -> None:
+    def __init__(self, database: Database, vectors: VectorStore, images: BlobStore) -> None:
         self._database = database
         self._vectors = vectors
         self._images = images
         self._locks: dict[RepoKey, threading.Lock] = {}
         self._locks_guard = threading.Lock()
+
+    @property
+    def vectors(self) -> VectorStore:
+        """The vector backend (for its statistics and, when shared, its readiness probe)."""
+        return self._vectors
 
     # --- plumbing --------------------------------------------------------------------------
 
@@ -238,7 +243,7 @@ class FaceRepositories:
                     ids = np.array([row[0] for row in inserted], dtype=np.int64)
                     for face_id, face in zip(ids.tolist(), fresh, strict=True):
                         if face.image_jpeg is not None:
-                            self._images.put(face_id, face.image_jpeg)
+                            self._images.put(face_id, face.image_jpeg, session)
                             images.append(face_id)
                     repo_id = repo.id
             except BaseException:

@@ -2,8 +2,11 @@
 
 Engines are created by :func:`create_database` when the app or a CLI command starts, never
 at import time. SQLAlchemy errors are wrapped at this boundary: :meth:`Database.connect` and
-:meth:`Database.transaction` turn them into InternalError (callers that must tell an integrity
-error apart, such as a duplicate key, catch it inside the block).
+:meth:`Database.transaction` turn a database that cannot be reached (connection refused or
+lost) into ServiceUnavailable (503: nothing was changed, retry) and any other database error
+into InternalError (callers that must tell an integrity error apart, such as a duplicate key,
+catch it inside the block). Pooled connections are checked before use, so the service recovers
+by itself when the database is back.
 """
 
 from __future__ import annotations
@@ -13,13 +16,22 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import Connection, Engine, create_engine, event
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
-from facesaas.errors import ConfigurationError, InternalError
+from facesaas.errors import ConfigurationError, InternalError, ServiceUnavailable
 
-__all__ = ["Base", "Database", "create_database"]
+__all__ = ["Base", "Database", "create_database", "database_error"]
+
+
+def database_error(exc: SQLAlchemyError) -> ServiceUnavailable | InternalError:
+    """Our error for a SQLAlchemy one: unreachable (connection refused, dropped, timed out)
+    is ServiceUnavailable; anything else InternalError. SQLite's "database is locked" (an
+    OperationalError) is a busy database, not an absent one: InternalError."""
+    if isinstance(exc, (OperationalError, InterfaceError)) and "locked" not in str(exc.orig or exc):
+        return ServiceUnavailable("database")
+    return InternalError("database error")
 
 
 class Base(DeclarativeBase):
@@ -41,7 +53,7 @@ class Database:
             with self.engine.connect() as connection:
                 yield connection
         except SQLAlchemyError as exc:
-            raise InternalError("database error") from exc
+            raise database_error(exc) from exc
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
@@ -51,7 +63,12 @@ class Database:
             with self.sessions.begin() as session:
                 yield session
         except SQLAlchemyError as exc:
-            raise InternalError("database error") from exc
+            raise database_error(exc) from exc
+
+    def ping(self) -> None:
+        """``SELECT 1``; raises ServiceUnavailable when the database cannot be reached."""
+        with self.connect() as connection:
+            connection.execute(text("SELECT 1"))
 
     def dispose(self) -> None:
         self.engine.dispose()

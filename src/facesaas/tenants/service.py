@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from facesaas.auth.access_keys import access_key_matches, hash_access_key, new_access_key
 from facesaas.auth.verifier import CustomerRecord
-from facesaas.errors import InternalError
+from facesaas.storage.database import database_error
 from facesaas.tenants.models import Tenant
 from facesaas.tenants.package_keys import PackageKeyInfo, add_package_key
 
@@ -88,7 +88,7 @@ class TenantService:
             with self._sessions.begin() as session:
                 return action(session)
         except SQLAlchemyError as exc:
-            raise InternalError("database error") from exc
+            raise database_error(exc) from exc
 
     def create(self, name: str) -> NewCredentials:
         if not name.strip() or len(name) > 128:
@@ -117,7 +117,7 @@ class TenantService:
             with self._engine.connect() as connection:
                 row = connection.execute(columns).first()
         except SQLAlchemyError as exc:
-            raise InternalError("database error") from exc
+            raise database_error(exc) from exc
         return None if row is None else CustomerCredentials(row.id, bool(row.enabled), bytes(row.key_salt), bytes(row.key_hash))
 
     def id_of(self, access_id: str) -> int:

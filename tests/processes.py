@@ -1,0 +1,51 @@
+"""``facesaas serve`` as a real separate process, for tests that kill, signal or multiply it."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Mapping
+
+import httpx
+
+from facesaas.settings import Settings
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_service(
+    settings: Settings,
+    port: int,
+    *,
+    args: tuple[str, ...] = (),
+    env: Mapping[str, str] | None = None,
+    stderr: int | None = subprocess.PIPE,
+    timeout: float = 120.0,
+) -> subprocess.Popen:
+    """``python -m facesaas serve`` for ``settings``' data directory and database on ``port``,
+    returned once ``/healthz`` answers (the app's lifespan has run). ``env`` adds variables
+    (FACESAAS_REDIS_URL, FACESAAS_VECTOR_URL, ...)."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "facesaas", "serve", "--data-dir", str(settings.data_dir), "--port", str(port), *args],
+        env={**os.environ, "FACESAAS_DATABASE_URL": settings.resolved_database_url, **(env or {})},
+        stdout=subprocess.DEVNULL,
+        stderr=stderr,
+    )
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                return process
+        except httpx.HTTPError:
+            time.sleep(0.2)
+        if process.poll() is not None:
+            raise RuntimeError(process.stderr.read().decode() if process.stderr else "service exited")
+    process.kill()
+    raise RuntimeError("service did not start")
