@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 BENCH_STAMP := $(VENV)/.installed-bench
 
-.PHONY: install run test test-sqlite test-postgres bench bench-scale identification documents liveness image-types calibrate docs clean
+.PHONY: install run test test-sqlite test-postgres milvus milvus-stop bench bench-scale identification documents liveness image-types calibrate docs clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,6 +31,14 @@ test-sqlite: install
 
 test-postgres: install
 	FACESAAS_DATABASE_URL=$(POSTGRES_URL) $(BIN)/python -m pytest --ignore=tests/documents
+
+# A real Milvus standalone on 127.0.0.1:19530 (the PyPI package, no Docker), for the production
+# topology's tests and benchmarks; data in .milvus/. `make milvus-stop` ends it.
+milvus: install
+	BIN=$(BIN) scripts/milvus.sh start
+
+milvus-stop:
+	BIN=$(BIN) scripts/milvus.sh stop
 
 # The peer pipeline: dlib's ResNet through face_recognition (its own dlib dependency would
 # compile from source, so it is installed without dependencies next to dlib-bin).

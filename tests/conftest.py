@@ -21,7 +21,13 @@ from facesaas.sdk import Client
 from facesaas.settings import Settings
 from facesaas.storage.database import create_database
 from facesaas.tenants.service import NewCredentials, TenantService
-from tests.storage_fixtures import fresh_postgres_database
+from tests.storage_fixtures import (
+    drop_milvus_namespace,
+    fresh_namespace,
+    fresh_postgres_database,
+    milvus_or_skip,
+    redis_or_skip,
+)
 
 
 def _data_dir() -> Path:
@@ -80,6 +86,34 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
     chosen = Settings(data_dir=tmp_path / "data", database_url=database_url)
     init_keys(chosen.keys_dir, bits=1024)
     return chosen
+
+
+@dataclass
+class SharedEngines:
+    """The production engines of one test: a Redis, a Milvus and a namespace of its own."""
+
+    redis_url: str
+    milvus_url: str
+    namespace: str
+
+    def apply(self, settings: Settings, **changes: object) -> Settings:
+        """``settings`` switched to these engines (the database is the test's own already)."""
+        return settings.model_copy(update={"redis_url": self.redis_url, "vector_url": self.milvus_url,
+                                           "namespace": self.namespace, "blob_url": "database", **changes})
+
+    def env(self) -> dict[str, str]:
+        """The same, as the environment of a ``facesaas serve`` process."""
+        return {"FACESAAS_REDIS_URL": self.redis_url, "FACESAAS_VECTOR_URL": self.milvus_url,
+                "FACESAAS_NAMESPACE": self.namespace, "FACESAAS_BLOB_URL": "database"}
+
+
+@pytest.fixture
+def engines() -> Iterator[SharedEngines]:
+    """Redis and Milvus for a production-topology test (skipped without them, except in CI);
+    the test's Milvus collections are dropped afterwards."""
+    shared = SharedEngines(redis_or_skip(), milvus_or_skip(), fresh_namespace())
+    yield shared
+    drop_milvus_namespace(shared.milvus_url, shared.namespace)
 
 
 @pytest.fixture

@@ -61,3 +61,41 @@ def redis_or_skip(url: str = REDIS_TEST_URL) -> str:
 def fresh_namespace() -> str:
     """A FACESAAS_NAMESPACE no other test uses."""
     return f"t{secrets.token_hex(6)}"
+
+
+MILVUS_TEST_URL = os.environ.get("FACESAAS_TEST_MILVUS_URL", "milvus://127.0.0.1:19530")
+
+
+def milvus_or_skip(url: str = MILVUS_TEST_URL) -> str:
+    """``url`` if a Milvus answers there (``make milvus`` starts one); else skip (fail when
+    FACESAAS_REQUIRE_MILVUS is set, as in CI)."""
+    from urllib.parse import urlsplit
+
+    from pymilvus import MilvusClient
+
+    parts = urlsplit(url)
+    try:
+        client = MilvusClient(uri=f"http://{parts.hostname}:{parts.port or 19530}", timeout=5)
+        client.get_server_version()
+        client.close()
+    except Exception as exc:  # pymilvus raises its own and gRPC's errors
+        if os.environ.get("FACESAAS_REQUIRE_MILVUS"):
+            pytest.fail(f"Milvus required but unreachable at {url}: {exc}")
+        pytest.skip(f"Milvus unreachable at {url} (make milvus starts one)")
+    return url
+
+
+def drop_milvus_namespace(url: str, namespace: str) -> None:
+    """Remove every collection a test made under its namespace."""
+    from urllib.parse import urlsplit
+
+    from pymilvus import MilvusClient
+
+    parts = urlsplit(url)
+    client = MilvusClient(uri=f"http://{parts.hostname}:{parts.port or 19530}", timeout=30)
+    try:
+        for name in client.list_collections():
+            if name.startswith(f"{namespace}_"):
+                client.drop_collection(name)
+    finally:
+        client.close()

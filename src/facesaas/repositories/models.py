@@ -10,7 +10,18 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import BigInteger, Boolean, DateTime, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from facesaas.storage.database import Base
@@ -41,7 +52,12 @@ class Face(Base):
     __tablename__ = "faces"
     # AUTOINCREMENT: SQLite must never reuse the id of a deleted face, because ids name
     # vectors (a deleted id may still sit in an index as a tombstone) and image files.
-    __table_args__ = (UniqueConstraint("repo_id", "user_id", name="uq_faces_repo_user"), {"sqlite_autoincrement": True})
+    __table_args__ = (
+        UniqueConstraint("repo_id", "user_id", name="uq_faces_repo_user"),
+        # The faces a shared index may not show yet: created in the last seconds (store.search).
+        Index("ix_faces_repo_created", "repo_id", "created_at"),
+        {"sqlite_autoincrement": True},
+    )
 
     # BigInteger (with SQLite's INTEGER rowid affinity) so PostgreSQL ids never run out at 10 M+.
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)

@@ -10,6 +10,9 @@ start repairs it from the database (:meth:`FaceRepositories.open`).
 Read path (search): the vector index proposes candidates by approximate score; their exact
 embeddings are read from the database and re-scored, so a repository search gives exactly the
 similarity a 1:1 comparison of the same two faces gives, and faces deleted meanwhile drop out.
+A shared index whose reads may lag its writes by a few seconds (``staleness_seconds``, Milvus)
+gets the faces created in that window added to its candidates from the database, so a face
+registered through one worker is found through any other as soon as the register answered.
 
 Tenant isolation is structural: every query is filtered by the caller's tenant id, and vector
 collections are per repository.
@@ -17,6 +20,7 @@ collections are per repository.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import threading
 from collections.abc import Iterator, Sequence
@@ -297,6 +301,14 @@ class FaceRepositories:
             candidates: set[int] = set()
             for query in queries:
                 candidates.update(c.face_id for c in self._vectors.search(repos, query, k + _RERANK_EXTRA))
+            staleness = getattr(self._vectors, "staleness_seconds", 0)
+            if staleness:
+                # A shared index may not show the last seconds' inserts yet (other workers'
+                # included): the database does, and they are re-scored exactly below.
+                since = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=staleness)
+                candidates.update(connection.execute(
+                    select(Face.id).where(Face.repo_id.in_(list(repos)), Face.created_at >= since)
+                ).scalars())  # fmt: skip
             if not candidates:
                 return []
             rows = connection.execute(
