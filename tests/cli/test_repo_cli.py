@@ -332,3 +332,35 @@ def test_migrate_face_images_into_the_database(
         assert len(ids) == 6 and all((stored.get(i) or b"")[:3] == b"\xff\xd8\xff" for i in ids)
     finally:
         database.dispose()
+
+
+def test_migrate_an_embedded_deployment_to_milvus(
+    settings: Settings, credentials: NewCredentials, celeba: Path, shared_data: Path, tmp_path: Path, engines
+) -> None:  # noqa: ANN001
+    """The whole move of docs/deploy.md: vectors built in Milvus from the database, images into
+    the database; a service on the production settings then finds every registered user."""
+    from facesaas.api.server import BackgroundServer
+    from facesaas.sdk import Client
+
+    identities = _build_tree(tmp_path / "photos", celeba, shared_data)
+    _summary(_invoke(settings, "repo", "import", str(tmp_path / "photos"), "--repo", "staff", "--label", "2",
+                     "--access-id", credentials.tenant.access_id))  # fmt: skip
+    moved = CliRunner().invoke(
+        cli, ["repo", "migrate", "--vector-url", engines.milvus_url, "--blob-url", "database",
+              "--data-dir", str(settings.data_dir)],
+        env={"FACESAAS_DATABASE_URL": settings.resolved_database_url, "FACESAAS_NAMESPACE": engines.namespace},
+        catch_exceptions=False,
+    )  # fmt: skip
+    assert moved.exit_code == 0, moved.output
+    report = json.loads(moved.stdout)
+    assert report["vectors"]["rebuilt"] == 1 and report["vectors"]["added"] == 6
+    assert report["images"] == {"copied": 6, "present": 0, "missing": 0}
+    production = engines.apply(settings, data_dir=tmp_path / "new-host", keys_path=settings.keys_dir)
+    public_pem = (settings.keys_dir / "server_public.pem").read_text()
+    with BackgroundServer(production) as url, \
+            Client(url, credentials.tenant.access_id, credentials.access_key, public_pem) as client:  # fmt: skip
+        for identity in identities:
+            query = _photos(celeba, identity)[-1]
+            hits = client.retrieval_in_repo(repo_name="staff", image=query.read_bytes(), return_face_image=True)
+            assert hits["repo_result"][0]["user_id"] == f"u{identity}"
+            assert hits["repo_result"][0]["face_image_content"]

@@ -47,7 +47,7 @@ def test_a_failed_register_leaves_nothing(repos: FaceRepositories, credentials: 
     vectors = _unit(2)
     repos.register(key, NewFace("a", vectors[0], image_jpeg=b"first"))
 
-    def broken_put(face_id: int, data: bytes) -> None:
+    def broken_put(face_id: int, data: bytes, session: object = None) -> None:
         raise OSError("disk full")
 
     monkeypatch.setattr(repos._images, "put", broken_put)

@@ -42,16 +42,21 @@ def test_add_search_remove_and_isolation(milvus: tuple[str, str]) -> None:
     store.add(2, np.arange(1001, 1004), vectors[:3])
     # Bounded consistency: Milvus shows writes within seconds; the repository layer covers
     # that window from the database (tests/api/test_topology.py). Here, wait for them.
-    _eventually(lambda: _ids(store, 1, vectors[17])[0] == 18)
+    _eventually(lambda: _ids(store, 1, vectors[17])[:1] == [18])
     hits = store.search([1, 2], vectors[2], 3)
     assert {(h.face_id, h.collection) for h in hits[:2]} == {(3, 1), (1003, 2)}
     assert hits[0].score == pytest.approx(1.0, abs=1e-4)
     assert store.remove(1, np.array([18])) >= 1
     _eventually(lambda: 18 not in _ids(store, 1, vectors[17]))
-    # Another namespace (deployment) sees none of it.
-    other = _opened(url, fresh_namespace(), Table())
+    # Another namespace (deployment) sees none of it, nor does a search of other repositories.
+    other_namespace = fresh_namespace()
+    other = _opened(url, other_namespace, Table())
     assert other.search([1, 2], vectors[2], 3) == []
-    assert [s.collection for s in store.stats()] == [1, 2]
+    other.close()
+    drop_milvus_namespace(url, other_namespace)
+    assert store.search([3], vectors[2], 3) == []
+    (stat,) = store.stats()
+    assert stat.count == 400 + 3 - 1 and stat.kind == "milvus-hnsw"
     store.ping()
     store.close()
 
@@ -84,7 +89,7 @@ def test_open_repairs_from_the_source_of_truth(milvus: tuple[str, str]) -> None:
     table.put(7, np.arange(700, 705), vectors[250:255])  # a new repository, never indexed
     restarted = MilvusVectorStore(url, namespace=namespace)
     report = restarted.open(table.states(), table)
-    assert report["dropped"] == 1 and report["repaired"] == 1 and report["rebuilt"] == 1
+    assert report["dropped"] == 10 and report["repaired"] == 1 and report["rebuilt"] == 1
     assert (report["added"], report["removed"]) == (50 + 5, 20)
     assert restarted.open(table.states(), table) == {"loaded": 2, "rebuilt": 0, "repaired": 0, "added": 0,
                                                      "removed": 0, "dropped": 0}  # fmt: skip

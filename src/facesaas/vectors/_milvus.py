@@ -1,13 +1,20 @@
 """The shared vector backend: a Milvus standalone or cluster every worker and host talks to.
 
-One Milvus collection per face repository (``<namespace>_repo_<repo id>``), so tenants never
-share an index and a repository is dropped whole. Each collection holds ``id`` (INT64, the face
-id of the ``faces`` table) and ``emb`` (128-d float vector, inner product on unit vectors =
-cosine), indexed as :data:`INDEX` says and searched with :data:`SEARCH_PARAMS`: chosen by
-measurement at 1 M faces (docs/scale.md, ``bench/milvus_scale.py``).
+One Milvus collection per deployment (``<namespace>_faces``) holds every repository's vectors:
+``id`` (INT64, the face id of the ``faces`` table), ``repo`` (INT64, the repository: Milvus's
+*partition key*, so each repository's vectors sit in their own hash partition and a search
+touches only the partitions of the repositories it names) and ``emb`` (128-d float vector, inner
+product on unit vectors = cosine). Every search is filtered by the caller's repositories
+(``repo in [...]``), which the repository layer takes from the caller's tenant, so tenants never
+see each other's faces. One collection rather than one per repository because Milvus loads each
+collection into memory separately (~2.5 s each, measured): a thousand repositories would take
+most of an hour to start; a new repository here costs nothing.
 
-Consistency. Searches run at Milvus's *Bounded* consistency (a few ms; Strong waits for the next
-time tick, ~200 ms here), which may miss vectors inserted in the last few seconds
+The index is :data:`INDEX`, searched with :data:`SEARCH_PARAMS`: chosen by measurement at 1 M
+faces (``bench/milvus_scale.py``, docs/scale.md).
+
+Consistency. Searches run at Milvus's *Bounded* consistency (~2 ms; Strong waits for the next
+time tick, ~200 ms), which may miss vectors inserted in the last few seconds
 (``common.gracefulTime``, 5 s by default). Read-your-writes across workers comes from the
 database, the source of truth: :attr:`MilvusVectorStore.staleness_seconds` tells the repository
 layer to add the faces created in that window to the candidates, re-scored exactly like every
@@ -31,12 +38,12 @@ import numpy as np
 from facesaas.errors import ConfigurationError, FaceSaaSError, InternalError, ServiceUnavailable
 from facesaas.vectors._base import DIMENSION, Candidate, CollectionState, CollectionStats, EmbeddingSource
 
-__all__ = ["MilvusVectorStore", "INDEX", "SEARCH_PARAMS"]
+__all__ = ["MilvusVectorStore", "INDEX", "SEARCH_PARAMS", "STALENESS_SECONDS"]
 
 log = logging.getLogger(__name__)
 
 INDEX: dict[str, Any] = {"index_type": "HNSW", "params": {"M": 16, "efConstruction": 200}}
-"""How each collection is indexed (bench/milvus_scale.py measured the choices at 1 M faces)."""
+"""How the vectors are indexed (bench/milvus_scale.py measured the choices at 1 M faces)."""
 
 SEARCH_PARAMS: dict[str, Any] = {"ef": 128}
 """Search breadth of :data:`INDEX` (HNSW's ``ef`` is raised to k when k is larger)."""
@@ -45,6 +52,10 @@ STALENESS_SECONDS = 15.0
 """How far back the repository layer adds freshly created faces to a search's candidates: three
 times Milvus's default bounded staleness (5 s), leaving room for clock skew between hosts."""
 
+PARTITIONS = 64
+"""Hash partitions of the partition key (Milvus's default is 16; more keeps a search of one
+repository to a smaller share of the deployment's vectors)."""
+
 _BATCH = 5_000
 """Vectors per insert call (a gRPC message of ~2.6 MB)."""
 
@@ -52,15 +63,20 @@ _BATCH = 5_000
 def _wrap(exc: Exception, what: str) -> FaceSaaSError:
     """Our error for a pymilvus one: unreachable or timed out is ServiceUnavailable."""
     text = f"{exc.__class__.__name__}: {exc}".lower()
-    if any(sign in text for sign in ("unavailable", "connect", "timeout", "deadline", "closed channel", "not ready")):
+    if any(sign in text for sign in ("unavailable", "connect", "timeout", "deadline", "closed channel", "not ready",
+                                     "no available")):  # fmt: skip
         return ServiceUnavailable(f"milvus ({what})")
     return InternalError(f"milvus {what} failed")
 
 
+def _in(values: Iterable[int]) -> str:
+    return "[" + ", ".join(str(int(v)) for v in values) + "]"
+
+
 class MilvusVectorStore:
-    """Collections in a Milvus at ``url`` (``milvus://host:port``). Thread-safe: the pymilvus
-    client is, and collection creation is serialised here (and tolerated when another process
-    creates the same collection first)."""
+    """The vectors of every repository in a Milvus at ``url`` (``milvus://host:port``), under
+    ``namespace``. Thread-safe: the pymilvus client is, and creating the collection is
+    serialised here (and tolerated when another process creates it first)."""
 
     staleness_seconds = STALENESS_SECONDS
 
@@ -77,12 +93,12 @@ class MilvusVectorStore:
         if parts.scheme != "milvus" or not parts.hostname:
             raise ConfigurationError(f"a Milvus URL is milvus://host:port, got {url!r}")
         self._uri = f"http://{parts.hostname}:{parts.port or 19530}"
-        self._prefix = f"{namespace}_repo_"
+        self.name = f"{namespace}_faces"
         self._timeout = timeout
         self.index = index or INDEX
         self.search_params = search_params or SEARCH_PARAMS
         self._client: Any = None
-        self._known: set[int] = set()
+        self._ready = False
         self._lock = threading.RLock()
 
     # --- plumbing --------------------------------------------------------------------------
@@ -103,40 +119,46 @@ class MilvusVectorStore:
         except Exception as exc:  # pymilvus raises MilvusException and gRPC's own errors
             raise _wrap(exc, what) from exc
 
-    def _name(self, collection: int) -> str:
-        return f"{self._prefix}{collection}"
-
-    def _ensure(self, collection: int) -> str:
-        """The collection's name, created (indexed and loaded) if it does not exist yet."""
-        name = self._name(collection)
-        if collection in self._known:
-            return name
+    def _ensure(self) -> Any:
+        """The client, with the collection created (indexed) and loaded. Cost: ~3 s the first
+        time a deployment uses Milvus, a few ms for each later process."""
+        if self._ready:
+            return self._client
         with self._lock, self._calling("create collection") as client:
-            if collection in self._known:
-                return name
-            if not client.has_collection(name):
+            if self._ready:
+                return client
+            if not client.has_collection(self.name):
                 from pymilvus import DataType, MilvusClient
 
-                schema = MilvusClient.create_schema(auto_id=False, enable_dynamic_field=False)
+                schema = MilvusClient.create_schema(auto_id=False, enable_dynamic_field=False, num_partitions=PARTITIONS)
                 schema.add_field("id", DataType.INT64, is_primary=True)
+                schema.add_field("repo", DataType.INT64, is_partition_key=True)
                 schema.add_field("emb", DataType.FLOAT_VECTOR, dim=DIMENSION)
                 index = client.prepare_index_params()
                 index.add_index(field_name="emb", index_type=self.index["index_type"], metric_type="IP",
                                 params=self.index["params"])  # fmt: skip
                 try:
-                    client.create_collection(name, schema=schema, index_params=index, consistency_level="Bounded")
+                    client.create_collection(self.name, schema=schema, index_params=index, consistency_level="Bounded")
                 except Exception:
-                    if not client.has_collection(name):  # another worker created it first: fine
+                    if not client.has_collection(self.name):  # another worker created it first: fine
                         raise
-            client.load_collection(name)
-            self._known.add(collection)
-        return name
+            client.load_collection(self.name)
+            self._ready = True
+            return client
 
-    def _ids(self, name: str) -> np.ndarray:
-        """Every id in collection ``name`` (Strong: after writes of this and other processes)."""
-        with self._calling("list ids") as client:
-            iterator = client.query_iterator(name, filter="", output_fields=["id"], batch_size=16_384,
-                                             consistency_level="Strong")  # fmt: skip
+    def _count(self, condition: str) -> int:
+        """Rows matching ``condition`` (Strong: after every earlier write of any process)."""
+        with self._calling("count"):
+            client = self._ensure()
+            rows = client.query(self.name, filter=condition, output_fields=["count(*)"], consistency_level="Strong")
+        return int(rows[0]["count(*)"]) if rows else 0
+
+    def _ids(self, collection: int) -> np.ndarray:
+        """Every id of repository ``collection`` (Strong)."""
+        with self._calling("list ids"):
+            client = self._ensure()
+            iterator = client.query_iterator(self.name, filter=f"repo == {int(collection)}", output_fields=["id"],
+                                             batch_size=16_384, consistency_level="Strong")  # fmt: skip
             ids: list[int] = []
             try:
                 while batch := iterator.next():
@@ -145,117 +167,110 @@ class MilvusVectorStore:
                 iterator.close()
         return np.unique(np.asarray(ids, dtype=np.int64))
 
-    def _count(self, name: str) -> int:
-        with self._calling("count") as client:
-            rows = client.query(name, filter="", output_fields=["count(*)"], consistency_level="Strong")
-        return int(rows[0]["count(*)"]) if rows else 0
+    def _write(self, collection: int, ids: np.ndarray, vectors: np.ndarray) -> None:
+        """Insert, never upsert: on Milvus 2.3.5 an upserted vector is found by strong searches
+        but not by bounded ones, even minutes later (measured); the ids written here are known
+        to be absent (new faces, or the difference a repair computed)."""
+        vectors = np.asarray(vectors, dtype=np.float32).reshape(-1, DIMENSION)
+        with self._calling("insert"):
+            client = self._ensure()
+            for start in range(0, len(ids), _BATCH):
+                chunk = zip(ids[start : start + _BATCH].tolist(), vectors[start : start + _BATCH], strict=True)
+                client.insert(self.name, [{"id": i, "repo": int(collection), "emb": v.tolist()} for i, v in chunk])
 
     # --- VectorStore -----------------------------------------------------------------------
 
     def open(self, states: Mapping[int, CollectionState], source: EmbeddingSource) -> dict[str, int]:
-        """Make Milvus agree with the database: collections of deleted repositories dropped,
-        each repository's collection created and loaded, and, where its count differs from the
-        database's, the difference repaired by id (missing vectors upserted from the database,
-        extra ones deleted). Idempotent, so workers starting together do no harm. Cost: one
-        count per repository, plus a listing of ids where counts differ."""
+        """Make Milvus agree with the database. One count of the whole deployment first; only
+        when it differs from the database's, each repository's count, and where that differs
+        an id diff (missing vectors inserted from the database, extra ones deleted); vectors of
+        repositories the database no longer has are deleted. Idempotent, so workers starting
+        together do no harm. Cost: ~200 ms when everything agrees (one strong read)."""
         report = {"loaded": 0, "rebuilt": 0, "repaired": 0, "added": 0, "removed": 0, "dropped": 0}
-        with self._calling("list collections") as client:
-            existing = {n for n in client.list_collections() if n.startswith(self._prefix)}
-        for name in existing:
-            suffix = name.removeprefix(self._prefix)
-            if not suffix.isdigit() or int(suffix) not in states:
-                with self._calling("drop collection") as client:
-                    client.drop_collection(name)
-                report["dropped"] += 1
+        self._ensure()
+        total = sum(state.count for state in states.values())
+        if self._count("") == total:
+            report["loaded"] = len(states)
+            return report
+        known = sorted(states)
+        orphans = self._count(f"repo not in {_in(known)}") if known else self._count("")
+        if orphans:
+            with self._calling("delete"):
+                self._client.delete(self.name, filter=f"repo not in {_in(known)}" if known else "id >= 0")
+            report["dropped"] = orphans
         for collection, state in states.items():
-            name = self._name(collection)
-            fresh = name not in existing
-            if fresh and not state.count:
-                continue  # created by its first face
-            self._ensure(collection)
-            report["loaded"] += not fresh
-            if not fresh and self._count(name) == state.count:
+            if self._count(f"repo == {int(collection)}") == state.count:
+                report["loaded"] += 1
                 continue
-            have = self._ids(name) if not fresh else np.empty(0, np.int64)
-            want = source.ids(collection)
+            have, want = self._ids(collection), source.ids(collection)
             extra, missing = np.setdiff1d(have, want), np.setdiff1d(want, have)
             if len(extra):
                 self.remove(collection, extra)
             for ids, vectors in source.embeddings(collection, missing):
-                self._write(name, ids, vectors, upsert=True)
-            report["rebuilt" if fresh else "repaired"] += 1
+                self._write(collection, np.asarray(ids, np.int64), vectors)
+            report["rebuilt" if not len(have) else "repaired"] += 1
             report["added"] += len(missing)
             report["removed"] += len(extra)
-            log.info("milvus collection %s repaired from the database: +%d -%d", name, len(missing), len(extra))
+            log.info("milvus repository %d repaired from the database: +%d -%d", collection, len(missing), len(extra))
+        if report["added"] or report["removed"] or report["dropped"]:
+            self._settle(total)
         return report
 
-    def _write(self, name: str, ids: np.ndarray, vectors: np.ndarray, *, upsert: bool = False) -> None:
-        vectors = np.asarray(vectors, dtype=np.float32).reshape(-1, DIMENSION)
-        with self._calling("insert") as client:
-            for start in range(0, len(ids), _BATCH):
-                rows = [{"id": int(i), "emb": v.tolist()} for i, v in zip(ids[start : start + _BATCH], vectors[start : start + _BATCH], strict=True)]
-                (client.upsert if upsert else client.insert)(name, rows)
+    def _settle(self, total: int, seconds: float = 30.0) -> None:
+        """Wait until bounded-consistency reads show the repair (its vectors carry old creation
+        times, so the repository layer's fresh window does not cover them): a service opens
+        only when its searches see every face. Cost: up to Milvus's bounded staleness (~5 s)."""
+        import time
+
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            with self._calling("count") as client:
+                rows = client.query(self.name, filter="", output_fields=["count(*)"], consistency_level="Bounded")
+            if rows and int(rows[0]["count(*)"]) == total:
+                return
+            time.sleep(0.5)
+        log.warning("milvus did not show the repaired vectors within %.0f s; searches catch up shortly", seconds)
 
     def add(self, collection: int, ids: np.ndarray, vectors: np.ndarray) -> None:
         """Insert (new face ids are never reused, so never duplicates). Returns once Milvus has
         accepted them into its log; :attr:`staleness_seconds` covers their searchability."""
         if len(ids):
-            self._write(self._ensure(collection), np.asarray(ids, np.int64), vectors)
+            self._write(collection, np.asarray(ids, np.int64), vectors)
 
     def remove(self, collection: int, ids: np.ndarray) -> int:
-        if collection not in self._known and collection not in self._existing():
+        if not len(ids):
             return 0
-        name = self._ensure(collection)
-        with self._calling("delete") as client:
-            result = client.delete(name, ids=[int(i) for i in ids])
+        with self._calling("delete"):
+            client = self._ensure()
+            result = client.delete(self.name, filter=f"repo == {int(collection)} and id in {_in(ids)}")
         return int(result.get("delete_count", len(ids)) if isinstance(result, dict) else len(ids))
 
-    def _existing(self) -> set[int]:
-        with self._calling("list collections") as client:
-            names = client.list_collections()
-        return {int(n.removeprefix(self._prefix)) for n in names if n.startswith(self._prefix) and n.removeprefix(self._prefix).isdigit()}
-
     def search(self, collections: Iterable[int], query: np.ndarray, k: int) -> list[Candidate]:
-        """The ``k`` best candidates across ``collections`` (one Milvus search each), best
-        first. Collections never written to (no face yet) are skipped."""
-        vector = np.asarray(query, dtype=np.float32).reshape(DIMENSION).tolist()
-        wanted = list(collections)
-        unknown = [c for c in wanted if c not in self._known]
-        if unknown:
-            existing = self._existing()
-            for collection in unknown:
-                if collection in existing:
-                    self._ensure(collection)
-        found: list[Candidate] = []
+        """The ``k`` best candidates across ``collections`` (one filtered search), best first."""
+        wanted = sorted({int(c) for c in collections})
+        if not wanted:
+            return []
         breadth = dict(self.search_params)
         if "ef" in breadth:
             breadth["ef"] = max(int(breadth["ef"]), k)
-        params = {"metric_type": "IP", "params": breadth}
-        with self._calling("search") as client:
-            for collection in wanted:
-                if collection not in self._known:
-                    continue
-                hits = client.search(self._name(collection), data=[vector], anns_field="emb", limit=k,
-                                     search_params=params, consistency_level="Bounded")  # fmt: skip
-                found.extend(Candidate(int(h["id"]), collection, float(h["distance"])) for h in hits[0])
-        found.sort(key=lambda c: c.score, reverse=True)
-        return found[:k]
+        vector = np.asarray(query, dtype=np.float32).reshape(DIMENSION).tolist()
+        with self._calling("search"):
+            client = self._ensure()
+            hits = client.search(self.name, data=[vector], anns_field="emb", limit=k, output_fields=["repo"],
+                                 filter=f"repo in {_in(wanted)}", consistency_level="Bounded",
+                                 search_params={"metric_type": "IP", "params": breadth})  # fmt: skip
+        return [Candidate(int(h["id"]), int(h["entity"]["repo"]), float(h["distance"])) for h in hits[0]]
 
     def stats(self) -> list[CollectionStats]:
-        """Per collection: live vectors (a bounded-consistency count) and an estimate of the
-        HNSW memory they take (vectors + links). Cost: one count query per collection."""
-        out = []
-        # Vectors plus HNSW's links (M per layer-0 node, ×2 with the upper layers, 8 bytes each).
+        """The deployment's vectors as one entry (collection 0): a bounded-consistency count
+        and an estimate of the memory they take (vectors + HNSW links). One count query."""
         links = int(self.index["params"].get("M", 0)) * 2 * 8 if self.index["index_type"] == "HNSW" else 0
-        per_vector = DIMENSION * 4 + links
-        for collection in sorted(self._existing()):
-            self._ensure(collection)
-            with self._calling("statistics") as client:
-                rows = client.query(self._name(collection), filter="", output_fields=["count(*)"], consistency_level="Bounded")
-            count = int(rows[0]["count(*)"]) if rows else 0
-            kind = f"milvus-{self.index['index_type'].lower()}"
-            out.append(CollectionStats(collection, count, kind, count * per_vector, 1))
-        return out
+        with self._calling("statistics"):
+            client = self._ensure()
+            rows = client.query(self.name, filter="", output_fields=["count(*)"], consistency_level="Bounded")
+        count = int(rows[0]["count(*)"]) if rows else 0
+        kind = f"milvus-{self.index['index_type'].lower()}"
+        return [CollectionStats(0, count, kind, count * (DIMENSION * 4 + 8 + links), PARTITIONS)]
 
     def ping(self) -> None:
         """Raise ServiceUnavailable unless Milvus answers (``/readyz``)."""
@@ -273,3 +288,4 @@ class MilvusVectorStore:
             except Exception:  # closing a dead channel: nothing left to release
                 log.debug("milvus client close failed", exc_info=True)
             self._client = None
+            self._ready = False
