@@ -139,21 +139,15 @@ def serve(size: int, workdir: Path, tenant_id: int) -> dict:
 
     # Exact reference over the same gallery, regenerated chunk by chunk: top-10 per probe.
     threshold = load_calibration().cosine_threshold("99.99")
-    exact_scores = np.full((QUERIES, TOP), -2.0, np.float32)
-    exact_index = np.full((QUERIES, TOP), -1, np.int64)
     anywhere = 0  # true matches above the threshold anywhere in the gallery
-    started = time.perf_counter()
-    for start in range(0, size, 65_536):
-        stop = min(size, start + 65_536)
-        scores = probes @ synthetic.gallery_chunk(start, stop).T
+
+    def count_anywhere(start: int, scores: np.ndarray) -> None:
+        nonlocal anywhere
         rows, cols = np.nonzero(scores >= threshold)
         anywhere += int(np.sum(synthetic.identity_of(start + cols) == identities[rows]))
-        part = np.argpartition(-scores, TOP, axis=1)[:, :TOP]
-        merged_scores = np.hstack([exact_scores, np.take_along_axis(scores, part, axis=1)])
-        merged_index = np.hstack([exact_index, start + part])
-        keep = np.argsort(-merged_scores, axis=1, kind="stable")[:, :TOP]
-        exact_scores = np.take_along_axis(merged_scores, keep, axis=1)
-        exact_index = np.take_along_axis(merged_index, keep, axis=1)
+
+    started = time.perf_counter()
+    exact_scores, exact_index = synthetic.exact_top(probes, TOP, count_anywhere)
     exact_seconds = time.perf_counter() - started
     opened.close()
     database.dispose()

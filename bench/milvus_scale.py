@@ -43,19 +43,9 @@ CHOICES = [
 """``None`` as index: the same collection as the row before, searched with other parameters."""
 
 
-def _exact(synthetic, probes: np.ndarray, identities: np.ndarray, size: int, threshold: float):  # noqa: ANN001, ANN202
-    """Exact top-10 ids and scores per probe, and each probe's true matches in them."""
-    scores_top = np.full((len(probes), TOP), -2.0, np.float32)
-    index_top = np.full((len(probes), TOP), -1, np.int64)
-    for start in range(0, size, 65_536):
-        stop = min(size, start + 65_536)
-        scores = probes @ synthetic.gallery_chunk(start, stop).T
-        part = np.argpartition(-scores, TOP, axis=1)[:, :TOP]
-        merged_scores = np.hstack([scores_top, np.take_along_axis(scores, part, axis=1)])
-        merged_index = np.hstack([index_top, start + part])
-        keep = np.argsort(-merged_scores, axis=1, kind="stable")[:, :TOP]
-        scores_top = np.take_along_axis(merged_scores, keep, axis=1)
-        index_top = np.take_along_axis(merged_index, keep, axis=1)
+def _exact(synthetic, probes: np.ndarray, identities: np.ndarray, threshold: float):  # noqa: ANN001, ANN202
+    """Exact top-10 positions per probe, and each probe's true matches among them."""
+    scores_top, index_top = synthetic.exact_top(probes, TOP)
     same = synthetic.identity_of(index_top.reshape(-1)).reshape(len(probes), TOP) == identities[:, None]
     matches = [set(index_top[q][same[q] & (scores_top[q] >= threshold)].tolist()) for q in range(len(probes))]
     return index_top, matches
@@ -114,7 +104,7 @@ def main() -> None:
     probes, identities = synthetic.probes(args.queries, mated=True, seed=11)
     threshold = load_calibration().cosine_threshold("99.99")
     started = time.perf_counter()
-    exact_top, matches = _exact(synthetic, probes, identities, args.size, threshold)
+    exact_top, matches = _exact(synthetic, probes, identities, threshold)
     exact_seconds = time.perf_counter() - started
     namespace = f"bench{int(time.time())}"
     rows, data = [], []

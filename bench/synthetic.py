@@ -244,6 +244,27 @@ class SyntheticFaces:
             parts.append(self._face_block(block)[lo:hi])
         return np.concatenate(parts) if parts else np.zeros((0, DIM), np.float32)
 
+    def exact_top(
+        self, probes: np.ndarray, top: int, on_chunk: Callable[[int, np.ndarray], None] | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The exact ``top`` best scores (float32) and gallery positions (int64) per probe, best
+        first, over the whole gallery regenerated chunk by chunk; ``on_chunk(start, scores)``
+        sees each chunk's (probes × chunk) score matrix. Cost: one pass over the gallery."""
+        scores_top = np.full((len(probes), top), -2.0, np.float32)
+        index_top = np.full((len(probes), top), -1, np.int64)
+        for start in range(0, self.gallery_size, BLOCK):
+            stop = min(self.gallery_size, start + BLOCK)
+            scores = probes @ self.gallery_chunk(start, stop).T
+            if on_chunk is not None:
+                on_chunk(start, scores)
+            part = np.argpartition(-scores, top, axis=1)[:, :top]
+            merged_scores = np.hstack([scores_top, np.take_along_axis(scores, part, axis=1)])
+            merged_index = np.hstack([index_top, start + part])
+            keep = np.argsort(-merged_scores, axis=1, kind="stable")[:, :top]
+            scores_top = np.take_along_axis(merged_scores, keep, axis=1)
+            index_top = np.take_along_axis(merged_index, keep, axis=1)
+        return scores_top, index_top
+
     # --- probes ---------------------------------------------------------------------------
 
     def probes(self, count: int, mated: bool, seed: int) -> tuple[np.ndarray, np.ndarray]:

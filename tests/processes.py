@@ -49,3 +49,34 @@ def start_service(
             raise RuntimeError(process.stderr.read().decode() if process.stderr else "service exited")
     process.kill()
     raise RuntimeError("service did not start")
+
+
+class RegisterStream:
+    """Registers ``features`` one by one (user ids ``u0``, ``u1``, ...) into ``repo`` through
+    ``client`` on a thread, recording each register that answered OK, until one fails (the
+    service was killed). ``wait_for(n)`` blocks until n answered or the stream ended."""
+
+    def __init__(self, client, repo: str, features: list[str]) -> None:  # noqa: ANN001
+        import threading
+
+        self.answered: list[int] = []
+        self.failures: list[str] = []
+        self._client, self._repo, self._features = client, repo, features
+        self.thread = threading.Thread(target=self._run)
+        self.thread.start()
+
+    def _run(self) -> None:
+        from facesaas.sdk import ApiError
+
+        with self._client as client:
+            for i, feature in enumerate(self._features):
+                try:
+                    client.register_in_repo(self._repo, f"u{i}", feature=feature)
+                except (httpx.HTTPError, ApiError) as exc:
+                    self.failures.append(f"u{i}: {exc.__class__.__name__}")
+                    return
+                self.answered.append(i)
+
+    def wait_for(self, count: int) -> None:
+        while len(self.answered) < count and self.thread.is_alive():
+            time.sleep(0.01)

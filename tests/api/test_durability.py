@@ -5,11 +5,8 @@ from __future__ import annotations
 
 import os
 import signal
-import threading
-import time
 from pathlib import Path
 
-import httpx
 import numpy as np
 from sqlalchemy import create_engine, text
 
@@ -17,7 +14,7 @@ from facesaas.face.feature import encode_feature
 from facesaas.sdk import ApiError, Client
 from facesaas.settings import Settings
 from facesaas.tenants.service import NewCredentials
-from tests.processes import free_port, start_service
+from tests.processes import RegisterStream, free_port, start_service
 
 
 def test_kill_9_during_registers_loses_nothing_that_answered(settings: Settings, credentials: NewCredentials) -> None:
@@ -31,28 +28,16 @@ def test_kill_9_during_registers_loses_nothing_that_answered(settings: Settings,
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     process = start_service(settings, port)
-    answered: list[int] = []
-    failures: list[str] = []
-
-    def register_stream() -> None:
-        with Client(url, credentials.tenant.access_id, credentials.access_key, public_pem, timeout=10) as client:
-            for i, feature in enumerate(features):
-                try:
-                    client.register_in_repo("durable", f"u{i}", feature=feature)
-                except (httpx.HTTPError, ApiError) as exc:
-                    failures.append(f"u{i}: {exc.__class__.__name__}")
-                    return
-                answered.append(i)
-
-    stream = threading.Thread(target=register_stream)
-    stream.start()
-    while len(answered) < 60 and stream.is_alive():
-        time.sleep(0.01)
+    stream = RegisterStream(
+        Client(url, credentials.tenant.access_id, credentials.access_key, public_pem, timeout=10), "durable", features
+    )
+    stream.wait_for(60)
     os.kill(process.pid, signal.SIGKILL)
     process.wait()
-    stream.join()
+    stream.thread.join()
+    answered = stream.answered
     assert 60 <= len(answered) < len(features), "the kill must land mid-stream"
-    assert failures, "the stream must have been cut off by the kill"
+    assert stream.failures, "the stream must have been cut off by the kill"
 
     engine = create_engine(settings.resolved_database_url)
     with engine.connect() as connection:

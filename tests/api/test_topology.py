@@ -9,8 +9,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,11 +18,11 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from facesaas.face.feature import encode_feature
-from facesaas.sdk import ApiError, Client, build_package
+from facesaas.sdk import Client, build_package
 from facesaas.settings import Settings
 from facesaas.tenants.service import NewCredentials
 from tests.conftest import SharedEngines
-from tests.processes import free_port, start_service
+from tests.processes import RegisterStream, free_port, start_service
 
 EXTRACTION = "/face/v1/algorithm/recognition/feature_extraction"
 
@@ -112,23 +110,11 @@ def test_replays_are_refused_across_hosts(hosts: Hosts, astronaut_jpeg: bytes) -
 
 def test_kill_9_of_one_host_during_registers_loses_nothing_it_answered(hosts: Hosts, settings: Settings) -> None:
     features = _features(300, seed=9)
-    answered: list[int] = []
-
-    def stream() -> None:
-        with hosts.client(0, timeout=10) as a:
-            for i, feature in enumerate(features):
-                try:
-                    a.register_in_repo("stream", f"u{i}", feature=feature)
-                except (httpx.HTTPError, ApiError):
-                    return
-                answered.append(i)
-
-    worker = threading.Thread(target=stream)
-    worker.start()
-    while len(answered) < 40 and worker.is_alive():
-        time.sleep(0.01)
+    stream = RegisterStream(hosts.client(0, timeout=10), "stream", features)
+    stream.wait_for(40)
     os.kill(hosts.processes[0].pid, signal.SIGKILL)
-    worker.join(timeout=30)
+    stream.thread.join(timeout=30)
+    answered = stream.answered
     assert 40 <= len(answered) < len(features)
     engine = create_engine(settings.resolved_database_url)
     with engine.connect() as connection:

@@ -115,3 +115,14 @@ def test_bad_arguments() -> None:
         synthetic.SyntheticFaces(faces_per_identity=(0, 3), gallery_size=10)
     with pytest.raises(ValueError):
         synthetic.SyntheticFaces(gallery_size=0)
+
+
+def test_exact_top_is_the_brute_force_top(faces: synthetic.SyntheticFaces, gallery: np.ndarray) -> None:
+    probes, _ = faces.probes(5, mated=True, seed=3)
+    seen: list[int] = []
+    scores, index = faces.exact_top(probes, 10, lambda start, chunk: seen.append(start))
+    brute = probes @ gallery.T
+    expected = np.argsort(-brute, axis=1, kind="stable")[:, :10]
+    assert np.array_equal(index, expected)
+    assert np.allclose(scores, np.take_along_axis(brute, expected, axis=1))
+    assert seen == list(range(0, faces.gallery_size, synthetic.BLOCK))
