@@ -56,7 +56,7 @@ def test_add_search_remove_and_isolation(milvus: tuple[str, str]) -> None:
     drop_milvus_namespace(url, other_namespace)
     assert store.search([3], vectors[2], 3) == []
     (stat,) = store.stats()
-    assert stat.count == 400 + 3 - 1 and stat.kind == "milvus-hnsw"
+    assert stat.count == 400 + 3 - 1 and stat.kind == "milvus-flat"
     store.ping()
     store.close()
 
