@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 BENCH_STAMP := $(VENV)/.installed-bench
 
-.PHONY: install run test test-sqlite test-postgres milvus milvus-stop bench bench-scale identification documents liveness image-types calibrate docs clean
+.PHONY: install run test test-sqlite test-postgres milvus milvus-stop milvus-scale throughput bench bench-scale identification documents liveness image-types calibrate docs clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -39,6 +39,15 @@ milvus: install
 
 milvus-stop:
 	BIN=$(BIN) scripts/milvus.sh stop
+
+# Milvus index choices at 1 M synthetic faces against exact search (~25 minutes; needs `make milvus`).
+milvus-scale: milvus
+	$(BIN)/python bench/milvus_scale.py
+
+# Signed HTTP extraction at 1/2/4 workers and 1-16 clients over PostgreSQL, Redis and Milvus,
+# against in-process calls in the same run (~4 minutes; needs `make milvus`).
+throughput: milvus
+	$(BIN)/python bench/throughput.py
 
 # The peer pipeline: dlib's ResNet through face_recognition (its own dlib dependency would
 # compile from source, so it is installed without dependencies next to dlib-bin).
