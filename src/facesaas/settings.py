@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -33,10 +34,11 @@ class Settings(BaseSettings):
     )
     vector_url: str = Field(
         "embedded",
+        pattern=r"^(embedded|milvus://[A-Za-z0-9.\-]+(:[0-9]{1,5})?)$",
         description="Vector index: 'embedded' (in-process FAISS under data_dir/index, one process) or "
         "milvus://host:port (a Milvus standalone or cluster every worker and host shares).",
     )
-    blob_url: str = Field(
+    blob_url: Literal["local", "database"] = Field(
         "local",
         description="Stored face images: 'local' (files under data_dir/faces, one host) or 'database' "
         "(a table of the metadata database every host shares).",

@@ -19,10 +19,10 @@ from starlette.concurrency import run_in_threadpool
 from facesaas import __version__
 from facesaas.api.context import build_context
 from facesaas.api.docs import install_docs
-from facesaas.api.errors import install_error_handlers
+from facesaas.api.errors import error_response, install_error_handlers
 from facesaas.api.observability import Metrics, RequestMiddleware, index_collector, new_request_id
 from facesaas.api.openapi import install_openapi
-from facesaas.api.responses import request_id_of
+from facesaas.api.responses import ok
 from facesaas.api.routes import documents, liveness, recognition, repositories
 from facesaas.auth.replay import ReplayStore
 from facesaas.errors import ServiceUnavailable
@@ -65,22 +65,15 @@ def create_app(settings: Settings | None = None, *, replay_store: ReplayStore | 
 
     @app.get("/healthz", tags=["ops"], summary="Liveness probe (unsigned): the process answers")
     async def healthz(request: Request) -> JSONResponse:
-        request.state.rtn = 0
-        return JSONResponse({"rtn": 0, "message": "OK", "global_request_id": request_id_of(request)})
+        return ok(request, {})
 
     @app.get("/readyz", tags=["ops"], summary="Readiness probe (unsigned): database, Redis, vector service")
     async def readyz(request: Request) -> JSONResponse:
         checks = await run_in_threadpool(request.app.state.context.readiness)
-        failed = {name: state for name, state in checks.items() if state not in ("ok", "not used")}
-        error = ServiceUnavailable(", ".join(failed)) if failed else None
-        request.state.rtn = error.rtn if error else 0
-        body = {
-            "rtn": error.rtn if error else 0,
-            "message": error.client_message if error else "OK",
-            "global_request_id": request_id_of(request),
-            "checks": checks,
-        }
-        return JSONResponse(body, status_code=error.http_status if error else 200)
+        failed = [name for name, state in checks.items() if state not in ("ok", "not used")]
+        if failed:
+            return error_response(request, ServiceUnavailable(", ".join(failed)), checks=checks)
+        return ok(request, {"checks": checks})
 
     @app.get("/metrics", tags=["ops"], summary="Prometheus metrics (unsigned)")
     async def metrics_endpoint() -> Response:

@@ -45,11 +45,6 @@ class EngineGate:
     _waiting: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    @property
-    def waiting(self) -> int:
-        """Requests running on or waiting for the engine now."""
-        return self._waiting
-
     async def run(self, func, *args):  # noqa: ANN001, ANN002, ANN201
         if self._limiter is None:
             self._limiter = anyio.CapacityLimiter(self.workers)

@@ -8,6 +8,7 @@ bug, logged with the request id (never with keys or signatures) and answered as 
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
@@ -21,11 +22,13 @@ __all__ = ["error_response", "install_error_handlers"]
 log = logging.getLogger("facesaas.api")
 
 
-def error_response(request: Request, error: FaceSaaSError) -> JSONResponse:
+def error_response(request: Request, error: FaceSaaSError, **fields: Any) -> JSONResponse:
+    """The body of ``error``: rtn, message and the request id, then any ``fields`` (``/readyz``
+    adds what it checked)."""
     request.state.rtn = error.rtn  # for the access log and metrics (api/observability.py)
     return JSONResponse(
         status_code=error.http_status,
-        content={"rtn": error.rtn, "message": error.client_message, "global_request_id": request_id_of(request)},
+        content={"rtn": error.rtn, "message": error.client_message, "global_request_id": request_id_of(request), **fields},
     )
 
 

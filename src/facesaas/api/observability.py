@@ -184,7 +184,7 @@ class RequestMiddleware:
                 self._metrics.observe(endpoint, rtn, seconds)
             log.info(
                 "%s %s %d", scope.get("method", ""), path, status,
-                extra={"request_id": request_id, "fields": {
+                extra={"fields": {
                     "method": scope.get("method", ""), "path": path, "status": status, "rtn": rtn,
                     "ms": round(seconds * 1000, 1), "access_id": state.get("access_id"),
                 }},

@@ -1,5 +1,6 @@
 """Stores several workers and hosts share through Redis: the signature replay record and the
-per-customer request rate. Keys are prefixed with the deployment's ``FACESAAS_NAMESPACE``. The in-process stores (:class:`~facesaas.auth.replay.MemoryReplayStore`,
+per-customer request rate, under keys prefixed with the deployment's ``FACESAAS_NAMESPACE``.
+The in-process stores (:class:`~facesaas.auth.replay.MemoryReplayStore`,
 :class:`MemoryRateLimiter`) stay the embedded default; these are chosen by ``FACESAAS_REDIS_URL``.
 
 Redis errors are wrapped as :class:`~facesaas.errors.ServiceUnavailable` (503): a request whose
@@ -19,6 +20,7 @@ if TYPE_CHECKING:
     import redis
 
 __all__ = ["RateLimiter", "MemoryRateLimiter", "RedisRateLimiter", "RedisReplayStore", "connect_redis"]
+
 
 def connect_redis(url: str) -> redis.Redis:
     """A client for ``url`` (``redis://host:port/db``), connection-pooled and thread-safe; no

@@ -14,8 +14,9 @@ A shared index whose reads may lag its writes by a few seconds (``staleness_seco
 gets the faces created in that window added to its candidates from the database, so a face
 registered through one worker is found through any other as soon as the register answered.
 
-Tenant isolation is structural: every query is filtered by the caller's tenant id, and vector
-collections are per repository.
+Tenant isolation: every query is filtered by the caller's tenant id, and every vector search
+names the caller's repositories only (an embedded collection, or a Milvus partition-key value,
+per repository).
 """
 
 from __future__ import annotations
@@ -301,7 +302,7 @@ class FaceRepositories:
             candidates: set[int] = set()
             for query in queries:
                 candidates.update(c.face_id for c in self._vectors.search(repos, query, k + _RERANK_EXTRA))
-            staleness = getattr(self._vectors, "staleness_seconds", 0)
+            staleness = self._vectors.staleness_seconds
             if staleness:
                 # A shared index may not show the last seconds' inserts yet (other workers'
                 # included): the database does, and they are re-scored exactly below.

@@ -62,6 +62,10 @@ class EmbeddingSource(Protocol):
 class VectorStore(Protocol):
     """A set of collections with add, remove and top-k search. Thread-safe."""
 
+    staleness_seconds: float
+    """How long an added vector may stay invisible to :meth:`search` (0: at once). The repository
+    layer adds the faces created in that window to a search's candidates from the database."""
+
     def open(self, states: Mapping[int, CollectionState], source: EmbeddingSource) -> dict[str, int]:
         """Load persisted collections, compare each with the database and repair differences
         (add what is missing, remove what was deleted, rebuild what cannot be read); drop

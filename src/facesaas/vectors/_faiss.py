@@ -189,6 +189,9 @@ class FaissVectorStore:
     cores); ``k_factor`` × k PQ candidates are re-scored per partition.
     """
 
+    staleness_seconds = 0.0
+    """An added vector is searchable as soon as :meth:`add` returns."""
+
     def __init__(
         self, directory: Path, *, flat_limit: int = 50_000, partitions: int = 2, k_factor: int = 64
     ) -> None:
