@@ -25,6 +25,13 @@ __all__ = [
     "BodyDigestMismatch",
     "StaleTimestamp",
     "ReplayedRequest",
+    "ConsoleLoginRequired",
+    "ConsoleLoginFailed",
+    "ConsoleLoginThrottled",
+    "ConsoleCsrfRejected",
+    "ConsoleOriginRejected",
+    "ConsoleUnknownTenant",
+    "ConsoleTenantConflict",
     "InvalidInput",
     "InvalidJson",
     "MissingParameter",
@@ -139,6 +146,69 @@ class ReplayedRequest(AuthError):
     rtn = -1008
     message = "request replayed: this signature was already used"
     cause = "The same (AccessID, random, timestamp) was seen within the window."
+
+
+# --- the operators' console (/console, docs/console.md) ---------------------------------
+
+
+class ConsoleLoginRequired(AuthError):
+    rtn = -1010
+    message = "operator login required"
+    cause = (
+        "A /console API call without a valid operator session cookie: never logged in, logged out, "
+        "the session expired (FACESAAS_CONSOLE_SESSION_HOURS, default 8 h) or the operator was disabled."
+    )
+
+
+class ConsoleLoginFailed(AuthError):
+    rtn = -1011
+    message = "wrong operator username or password"
+    cause = "The console login named an unknown or disabled operator, or the password is wrong (not told apart)."
+
+
+class ConsoleLoginThrottled(AuthError):
+    rtn = -1012
+    http_status = 429
+    message = "too many failed logins for this operator, retry later"
+    cause = (
+        "FACESAAS_CONSOLE_LOGIN_FAILURES (default 5) failed logins in a row for this username lock it for "
+        "FACESAAS_CONSOLE_LOCKOUT_SECONDS (default 60 s), counted across every worker and host; the detail "
+        "says how long is left."
+    )
+
+
+class ConsoleCsrfRejected(AuthError):
+    rtn = -1013
+    http_status = 403
+    message = "CSRF token missing or wrong"
+    cause = (
+        "A state-changing /console call without the session's CSRF token (header X-CSRF-Token, or the "
+        "csrf_token field of a console form); reload the console page."
+    )
+
+
+class ConsoleOriginRejected(AuthError):
+    rtn = -1014
+    http_status = 403
+    message = "request origin is not this console"
+    cause = (
+        "A state-changing /console call whose Origin (or Referer) header names another site than the Host "
+        "it was sent to: a cross-site request, or a reverse proxy that rewrites Host (docs/console.md)."
+    )
+
+
+class ConsoleUnknownTenant(FaceSaaSError):
+    rtn = -1015
+    http_status = 404
+    message = "no tenant has this AccessID"
+    cause = "An operator's console call named an AccessID that no tenant has."
+
+
+class ConsoleTenantConflict(FaceSaaSError):
+    rtn = -1016
+    http_status = 409
+    message = "the tenant cannot be changed that way"
+    cause = "E.g. promoting a tenant that is not a staging tenant or was already promoted; the detail says why."
 
 
 # --- invalid input (400/413) ------------------------------------------------------------
@@ -351,6 +421,13 @@ ERROR_CLASSES: tuple[type[FaceSaaSError], ...] = (
     BodyDigestMismatch,
     StaleTimestamp,
     ReplayedRequest,
+    ConsoleLoginRequired,
+    ConsoleLoginFailed,
+    ConsoleLoginThrottled,
+    ConsoleCsrfRejected,
+    ConsoleOriginRejected,
+    ConsoleUnknownTenant,
+    ConsoleTenantConflict,
     InvalidJson,
     MissingParameter,
     InvalidParameter,

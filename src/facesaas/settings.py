@@ -86,6 +86,18 @@ class Settings(BaseSettings):
     package_future_skew_seconds: float = Field(
         60.0, ge=0, description="How far ahead of the server clock a package's created_at may be (client clock skew)."
     )
+    console: bool = Field(
+        True, description="Serve the operators' console under /console (docs/console.md); false on hosts that must not."
+    )
+    console_session_hours: float = Field(
+        8.0, gt=0, le=24 * 30, description="Lifetime of an operator's console session from its login (not extended by use)."
+    )
+    console_login_failures: int = Field(
+        5, ge=1, le=1000, description="Failed console logins in a row that lock a username for console_lockout_seconds."
+    )
+    console_lockout_seconds: float = Field(
+        60.0, ge=0, description="How long a username stays locked after console_login_failures failed logins."
+    )
     test_data_dir: Path = Field(Path("../shared/data"), description="Evaluation images for tests and benchmarks.")
 
     def multi_process_problem(self) -> str | None:
