@@ -4,7 +4,8 @@
 pair, the face models and the calibration table once; nothing happens at import time.
 Operations endpoints (unsigned): ``/healthz`` (the process answers), ``/readyz`` (the database,
 Redis and a shared vector service answer; 503 with the failing one named otherwise) and
-``/metrics`` (Prometheus text format).
+``/metrics`` (Prometheus text format). The operators' console is under ``/console``
+(:mod:`facesaas.api.console`).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from facesaas import __version__
+from facesaas.api.console import install_console
 from facesaas.api.context import build_context
 from facesaas.api.docs import install_docs
 from facesaas.api.errors import error_response, install_error_handlers
@@ -87,6 +89,8 @@ def create_app(settings: Settings | None = None, *, replay_store: ReplayStore | 
     app.include_router(liveness.router)
     install_openapi(app)
     install_docs(app)
+    if chosen.console:
+        install_console(app)  # /console: pages and the operators' API, outside the OpenAPI schema
     return app
 
 

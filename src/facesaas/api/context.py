@@ -22,6 +22,7 @@ from facesaas.inputs import ImageLimits
 from facesaas.liveness.infrared import infrared_check
 from facesaas.liveness.keys import PackageKeyStore
 from facesaas.liveness.service import PackageChecker
+from facesaas.operators import OperatorService
 from facesaas.recognition import IdCardReader, InfraredCheck
 from facesaas.repositories import OpenRepositories, open_repositories
 from facesaas.settings import Settings
@@ -78,6 +79,8 @@ class AppContext:
     repositories: OpenRepositories
     packages: PackageChecker
     check_infrared: InfraredCheck
+    operators: OperatorService
+    """The console's operator accounts and sessions (docs/console.md)."""
     rate_limiter: RateLimiter | None = None
     redis: Any = None
     """The Redis client shared by the replay record and the rate limiter (None: in-process)."""
@@ -171,6 +174,7 @@ def build_context(settings: Settings, *, replay_store: ReplayStore | None = None
             max_pixels=settings.max_image_pixels,
         ),
         check_infrared=infrared_check(engine),
+        operators=OperatorService.from_settings(database, settings),
         rate_limiter=rate_limiter,
         redis=redis,
     )

@@ -13,7 +13,7 @@ from facesaas.api.context import AppContext
 from facesaas.auth.verifier import Principal
 from facesaas.errors import BodyTooLarge, InvalidJson
 
-__all__ = ["Ctx", "SignedBody", "SignedJson", "get_context", "signed_json"]
+__all__ = ["Ctx", "SignedBody", "SignedJson", "get_context", "read_body", "signed_json"]
 
 
 def get_context(request: Request) -> AppContext:
@@ -31,7 +31,8 @@ class SignedJson:
     body: dict[str, Any]
 
 
-async def _read_body(request: Request, limit: int) -> bytes:
+async def read_body(request: Request, limit: int) -> bytes:
+    """The request body, refused with BodyTooLarge past ``limit`` bytes (declared or streamed)."""
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise BodyTooLarge(f"{declared} bytes, limit {limit}")
@@ -66,7 +67,7 @@ async def signed_json(request: Request, context: Ctx) -> SignedJson:
     Authentication comes before parsing so an unauthenticated caller learns nothing about
     the body's validity.
     """
-    body = await _read_body(request, context.settings.max_body_bytes)
+    body = await read_body(request, context.settings.max_body_bytes)
     principal = await run_in_threadpool(
         _admit, context, request.headers.get("x-access-id"), request.headers.get("x-signature"), body
     )

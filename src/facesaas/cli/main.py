@@ -13,6 +13,7 @@ from typing import Any
 import click
 
 from facesaas.cli.common import b64_file, data_dir_option, echo_json, fail, remote_client, remote_options, settings_for
+from facesaas.cli.operator import operator
 from facesaas.cli.package import package, tenant_rotate_package_key
 from facesaas.cli.repo import repo, search
 from facesaas.errors import ConfigurationError, FaceSaaSError, errors_markdown
@@ -368,6 +369,7 @@ def errors(markdown: bool) -> None:
 cli.add_command(repo)
 cli.add_command(search)
 cli.add_command(package)
+cli.add_command(operator)
 tenant.add_command(tenant_rotate_package_key)
 
 

@@ -1,0 +1,178 @@
+"""The console's security plumbing: the session cookie, CSRF and Origin checks, bounded request
+bodies, and the headers every /console response carries.
+
+* Session: an HttpOnly, SameSite=Strict cookie on Path=/console holding a 256-bit random token
+  (only its SHA-256 is stored, :mod:`facesaas.operators`). No valid session: 401
+  (ConsoleLoginRequired).
+* CSRF: every state-changing call must present the session's CSRF token, in the
+  ``X-CSRF-Token`` header (the JSON API) or the ``csrf_token`` field (the download forms);
+  missing or different: 403 (ConsoleCsrfRejected). Compared in constant time.
+* Origin: a state-changing call whose ``Origin`` (or, without one, ``Referer``) header names
+  another host than the ``Host`` it was sent to is refused (403, ConsoleOriginRejected);
+  scripts that send neither header pass on the CSRF token alone. The login is checked too
+  (login CSRF).
+* Headers (:class:`ConsoleHeaders`): a strict Content-Security-Policy (``default-src 'self'``,
+  no inline script), ``X-Frame-Options: DENY``, ``Referrer-Policy: no-referrer``, ``nosniff``,
+  and ``Cache-Control: no-store`` on everything but the static assets.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+from typing import Annotated, Any
+from urllib.parse import parse_qs, urlsplit
+
+from fastapi import Depends, Request
+from starlette.concurrency import run_in_threadpool
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from facesaas.api.deps import read_body
+from facesaas.errors import (
+    ConsoleCsrfRejected,
+    ConsoleLoginRequired,
+    ConsoleOriginRejected,
+    InvalidJson,
+)
+from facesaas.operators import OperatorService, SessionInfo
+
+__all__ = [
+    "COOKIE",
+    "CSRF_HEADER",
+    "ConsoleHeaders",
+    "Operator",
+    "CsrfChecked",
+    "check_origin",
+    "operators_of",
+    "read_form",
+    "read_json",
+    "session_of",
+]
+
+COOKIE = "facesaas_console"
+CSRF_HEADER = "x-csrf-token"
+CSRF_FIELD = "csrf_token"
+FORM_LIMIT = 64 * 1024
+"""Largest form or login body in bytes (the forms carry a name and a token)."""
+
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
+    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+
+
+def operators_of(request: Request) -> OperatorService:
+    return request.app.state.context.operators
+
+
+async def session_of(request: Request) -> SessionInfo | None:
+    """The live session of the request's cookie, or None. One indexed database read."""
+    token = request.cookies.get(COOKIE)
+    if not token:
+        return None
+    return await run_in_threadpool(operators_of(request).session, token)
+
+
+async def _require_session(request: Request) -> SessionInfo:
+    session = await session_of(request)
+    if session is None:
+        raise ConsoleLoginRequired()
+    request.state.operator = session.operator.username
+    return session
+
+
+Operator = Annotated[SessionInfo, Depends(_require_session)]
+"""A route parameter: the logged-in operator's session, or 401."""
+
+
+def check_origin(request: Request) -> None:
+    """ConsoleOriginRejected when the request says it comes from another site than this one.
+    Browsers send ``Origin`` with every POST; ``Referer`` is the fallback (our pages send none:
+    Referrer-Policy no-referrer). A request with neither (a script) passes."""
+    source = request.headers.get("origin") or request.headers.get("referer")
+    if source is None:
+        return
+    host = request.headers.get("host", "").lower()
+    if source == "null" or not host or urlsplit(source).netloc.lower() != host:
+        raise ConsoleOriginRejected()
+
+
+def _same_token(presented: str | None, expected: str) -> bool:
+    return bool(presented) and hmac.compare_digest(presented.encode("utf-8"), expected.encode("utf-8"))
+
+
+async def _require_csrf(request: Request, session: Operator) -> SessionInfo:
+    check_origin(request)
+    if not _same_token(request.headers.get(CSRF_HEADER), session.csrf_token):
+        raise ConsoleCsrfRejected()
+    return session
+
+
+CsrfChecked = Annotated[SessionInfo, Depends(_require_csrf)]
+"""A route parameter for state-changing JSON calls: the session, its Origin and CSRF header checked."""
+
+
+async def read_json(request: Request, limit: int = FORM_LIMIT) -> dict[str, Any]:
+    """The body as a JSON object (bounded by ``limit`` bytes); InvalidJson otherwise. An empty
+    body is ``{}``. The content type must be JSON: an HTML form cannot send that cross-site
+    without a CORS preflight, which this service never grants."""
+    body = await read_body(request, limit)
+    if not body:
+        return {}
+    if request.headers.get("content-type", "").split(";")[0].strip().lower() != "application/json":
+        raise InvalidJson("Content-Type must be application/json")
+    try:
+        parsed = json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise InvalidJson() from exc
+    if not isinstance(parsed, dict):
+        raise InvalidJson("top level must be an object")
+    return parsed
+
+
+async def read_form(request: Request, session: SessionInfo) -> dict[str, str]:
+    """An ``application/x-www-form-urlencoded`` console form, after its Origin and its
+    ``csrf_token`` field are checked against ``session``; the fields (last value of each)."""
+    check_origin(request)
+    body = await read_body(request, FORM_LIMIT)
+    try:
+        fields = {key: values[-1] for key, values in parse_qs(body.decode("utf-8"), keep_blank_values=True).items()}
+    except UnicodeDecodeError as exc:
+        raise ConsoleCsrfRejected() from exc
+    if not _same_token(fields.get(CSRF_FIELD), session.csrf_token):
+        raise ConsoleCsrfRejected()
+    return fields
+
+
+class ConsoleHeaders:
+    """Adds the console's security headers to every response under ``/console`` (pages, API,
+    downloads, errors). Plain ASGI, as the app's other middleware."""
+
+    def __init__(self, app: ASGIApp, prefix: str = "/console") -> None:
+        self.app = app
+        self.prefix = prefix
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "") if scope["type"] == "http" else ""
+        if not (path == self.prefix or path.startswith(self.prefix + "/")):
+            await self.app(scope, receive, send)
+            return
+        static = path.startswith(self.prefix + "/static/")
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"cache-control"]
+                headers += [
+                    (b"content-security-policy", CONTENT_SECURITY_POLICY.encode()),
+                    (b"x-frame-options", b"DENY"),
+                    (b"referrer-policy", b"no-referrer"),
+                    (b"x-content-type-options", b"nosniff"),
+                    (b"cross-origin-opener-policy", b"same-origin"),
+                    (b"cross-origin-resource-policy", b"same-origin"),
+                    # Static files revalidate (an upgrade shows at once); nothing else is kept.
+                    (b"cache-control", b"no-cache" if static else b"no-store"),
+                ]
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
