@@ -6,12 +6,19 @@ networking of the browser itself switched off, and the network blocked: every ho
 127.0.0.1 resolves to nothing and every non-loopback request is sent to a proxy port where
 nothing listens. :class:`Browser` records each request a page makes
 (``Network.requestWillBeSent``), so a test can prove the page asked nothing of the outside
-world, and evaluates JavaScript in the page. The protocol runs over a WebSocket (the
-``websockets`` package); no driver binary and no browser download.
+world, and evaluates JavaScript in the page. It also acts as a person would: clicks at an
+element's centre (``Input.dispatchMouseEvent``), types into the focused field
+(``Input.insertText``), chooses files for an ``<input type=file>`` (``DOM.setFileInputFiles``),
+saves downloads to a folder (``Browser.setDownloadBehavior``) and takes screenshots
+(``Page.captureScreenshot``) at a fixed viewport. It records the responses the page received
+(``Network.responseReceived``, bodies on request) and the errors its scripts or its
+Content-Security-Policy raised (``Runtime.exceptionThrown``, ``Log.entryAdded``). The protocol
+runs over a WebSocket (the ``websockets`` package); no driver binary and no browser download.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import socket
 import subprocess
@@ -28,7 +35,7 @@ from websockets.sync.client import ClientConnection, connect
 
 from tests.tools import require_tool
 
-__all__ = ["Browser", "chromium_path", "launch", "PageRequest"]
+__all__ = ["Browser", "chromium_path", "launch", "PageRequest", "PageResponse"]
 
 _FLAGS = (
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -61,6 +68,18 @@ class PageRequest:
         return urlsplit(self.url).hostname or ""
 
 
+@dataclass(frozen=True)
+class PageResponse:
+    """A response the page received: its request id (for :meth:`Browser.response_body`), URL,
+    status, resource type (Document, Script, Fetch, ...) and headers (lower-case names)."""
+
+    request_id: str
+    url: str
+    status: int
+    resource_type: str
+    headers: dict[str, str]
+
+
 @dataclass
 class Browser:
     """One page of a running Chromium. Not thread-safe."""
@@ -69,6 +88,9 @@ class Browser:
     requests: list[PageRequest] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
     """URLs of requests that failed (``Network.loadingFailed``), with the error text."""
+    responses: list[PageResponse] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    """Uncaught script exceptions and console/CSP errors the page logged."""
     _next_id: int = 0
 
     def _call(self, method: str, params: dict[str, Any] | None = None, timeout: float = 30.0) -> dict[str, Any]:
@@ -90,6 +112,18 @@ class Browser:
             self.requests.append(PageRequest(params["request"]["url"]))
         elif method == "Network.loadingFailed":
             self.failed.append(f"{params.get('requestId')}: {params.get('errorText')}")
+        elif method == "Network.responseReceived":
+            response = params["response"]
+            headers = {k.lower(): str(v) for k, v in response.get("headers", {}).items()}
+            self.responses.append(
+                PageResponse(params["requestId"], response["url"], int(response["status"]), params.get("type", ""), headers)
+            )
+        elif method == "Runtime.exceptionThrown":
+            details = params.get("exceptionDetails", {})
+            self.errors.append(f"exception: {details.get('exception', {}).get('description') or details.get('text')}")
+        elif method == "Log.entryAdded" and params.get("entry", {}).get("level") == "error":
+            entry = params["entry"]
+            self.errors.append(f"{entry.get('source')}: {entry.get('text')} ({entry.get('url', '')})")
 
     def open(self, url: str) -> None:
         """Navigate to ``url`` and wait for its load event."""
@@ -102,6 +136,54 @@ class Browser:
         if "exceptionDetails" in result:
             raise RuntimeError(f"{expression}: {result['exceptionDetails']}")
         return result["result"].get("value")
+
+    def _node(self, selector: str) -> int:
+        """The DOM node id of the first element matching ``selector``; AssertionError if none."""
+        root = self._call("DOM.getDocument", {"depth": 0})["root"]["nodeId"]
+        node = self._call("DOM.querySelector", {"nodeId": root, "selector": selector})["nodeId"]
+        if not node:
+            raise AssertionError(f"no element matches {selector!r}")
+        return node
+
+    def click(self, selector: str) -> None:
+        """Click the centre of the element ``selector`` with the mouse (scrolled into view)."""
+        box = self.evaluate(
+            f"(() => {{ const e = document.querySelector({json.dumps(selector)}); if (!e) return null;"
+            " e.scrollIntoView({block: 'center'}); const r = e.getBoundingClientRect();"
+            " return [r.x + r.width / 2, r.y + r.height / 2, r.width * r.height]; })()"
+        )
+        if not box or not box[2]:
+            raise AssertionError(f"nothing visible to click at {selector!r}")
+        for kind in ("mousePressed", "mouseReleased"):
+            self._call("Input.dispatchMouseEvent", {"type": kind, "x": box[0], "y": box[1], "button": "left", "clickCount": 1})
+
+    def type(self, selector: str, text: str) -> None:
+        """Focus ``selector``, clear it, and type ``text`` as keyboard input would insert it."""
+        self.evaluate(f"(() => {{ const e = document.querySelector({json.dumps(selector)}); e.focus(); e.select?.(); }})()")
+        self._call("Input.insertText", {"text": text})
+
+    def set_files(self, selector: str, paths: list[Path]) -> None:
+        """Choose ``paths`` in the file input ``selector``, as the file dialog would."""
+        self._call("DOM.setFileInputFiles", {"nodeId": self._node(selector), "files": [str(p.resolve()) for p in paths]})
+
+    def set_viewport(self, width: int, height: int) -> None:
+        """Emulate a ``width`` × ``height`` CSS-pixel window at device scale 1 (screenshots of
+        that size)."""
+        self._call("Emulation.setDeviceMetricsOverride", {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False})
+
+    def screenshot(self) -> bytes:
+        """A PNG of the viewport."""
+        return base64.b64decode(self._call("Page.captureScreenshot", {"format": "png"})["data"])
+
+    def allow_downloads(self, folder: Path) -> None:
+        """Save downloads into ``folder`` without asking."""
+        folder.mkdir(parents=True, exist_ok=True)
+        self._call("Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(folder.resolve())})
+
+    def response_body(self, request_id: str) -> bytes:
+        """The body of a response the page received (:attr:`responses`)."""
+        body = self._call("Network.getResponseBody", {"requestId": request_id})
+        return base64.b64decode(body["body"]) if body.get("base64Encoded") else body["body"].encode("utf-8")
 
     def wait_for(self, expression: str, timeout: float = 30.0) -> Any:
         """Poll ``expression`` until it is truthy; its value, or AssertionError after ``timeout`` s."""
@@ -140,6 +222,8 @@ def launch(profile: Path) -> Iterator[Browser]:
             browser._call("Network.enable")
             browser._call("Page.enable")
             browser._call("Runtime.enable")
+            browser._call("Log.enable")
+            browser._call("DOM.enable")
             yield browser
     finally:
         process.kill()

@@ -53,7 +53,9 @@ async def console_root() -> RedirectResponse:
 
 
 @router.get("/login")
-async def login_page() -> Response:
+async def login_page(request: Request) -> Response:
+    if await session_of(request) is not None:
+        return RedirectResponse("/console/tenants", status_code=303)
     return _file("login.html")
 
 

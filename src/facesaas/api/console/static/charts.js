@@ -80,7 +80,7 @@ const Charts = (() => {
   /** The 0–100 similarity scale, each threshold marked, and the measured similarity (or none). */
   function ladder(container, similarity, thresholds) {
     const width = 1100;
-    const height = 120;
+    const height = 130;
     const left = 20;
     const right = 20;
     const barY = 48;
@@ -95,11 +95,14 @@ const Charts = (() => {
         dataset: { similarity } }, el('title', {}, `similarity ${similarity.toFixed(2)}`)),
       el('text', { x: x(similarity), y: barY - 8, 'text-anchor': 'middle', 'font-weight': 700 }, similarity.toFixed(2)));
     }
-    thresholds.forEach((t, i) => {
-      svg.append(el('line', { x1: x(t.similarity), x2: x(t.similarity), y1: barY - 4, y2: barY + barH + 6 + i * 14, stroke: '#111827',
+    // The lowest threshold's label goes lowest, so no marker line crosses another's label.
+    const ordered = [...thresholds].sort((a, b) => a.similarity - b.similarity);
+    ordered.forEach((t, i) => {
+      const row = ordered.length - 1 - i;
+      svg.append(el('line', { x1: x(t.similarity), x2: x(t.similarity), y1: barY - 4, y2: barY + barH + 8 + row * 15, stroke: '#111827',
         'stroke-width': 2, class: 'threshold', dataset: { rate: t.true_negative_rate, similarity: t.similarity } }),
-      el('text', { x: x(t.similarity) + 4, y: barY + barH + 16 + i * 14 },
-        `${t.true_negative_rate} % → ${t.similarity.toFixed(2)}`));
+      el('text', { x: x(t.similarity) + 5, y: barY + barH + 16 + row * 15 },
+        `true_negative_rate ${t.true_negative_rate} %: ${t.similarity.toFixed(2)}`));
     });
     for (const v of [0, 25, 50, 75, 100]) {
       svg.append(el('text', { x: x(v), y: 20, 'text-anchor': v === 0 ? 'start' : v === 100 ? 'end' : 'middle' }, String(v)));

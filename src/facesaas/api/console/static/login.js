@@ -1,9 +1,7 @@
-// The login page: a session already open goes straight to the tenants.
+// The login page (the server sends a browser with a live session on to the tenants).
 'use strict';
 
-(async () => {
-  const response = await fetch('/console/api/me', { credentials: 'same-origin', cache: 'no-store' });
-  if (response.ok) { location.replace('/console/tenants'); return; }
+(() => {
   const form = document.getElementById('login-form');
   const flash = document.getElementById('flash');
   form.addEventListener('submit', async (event) => {

@@ -36,7 +36,7 @@
       } },
       ...inputs.map((input) => el('label', {}, input.name.replace('_', ' '), input)),
       el('button', { type: 'submit', class: 'small' }, 'Save limits'),
-      el('span', { class: 'hint' }, 'empty: the cluster default; 0: unlimited')));
+      el('span', { class: 'hint' }, 'empty: the cluster default; 0: unlimited'))));
     row.after(editor);
   }
 
