@@ -1,0 +1,95 @@
+"""The operators' reports: a tenant's usage in a month (JSON or CSV) and its go-live review.
+
+``GET /console/api/usage?access_id=...&month=YYYY-MM[&format=csv]`` and
+``GET /console/api/review?access_id=...[&predicted_peak_rps=N]``, read-only (no CSRF token
+needed; the session cookie is SameSite=Strict). The numbers come from the metered calls
+(:mod:`facesaas.metering`); a tenant of the private cluster has none. Cost: one aggregate query
+over the tenant's calls of the month (the review: of all its calls).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from facesaas.api.console.security import Operator
+from facesaas.api.responses import ok
+from facesaas.errors import ConsoleUnknownTenant, InvalidParameter, MissingParameter
+from facesaas.metering import go_live_review, usage_report
+from facesaas.tenants.service import UnknownTenant
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/console/api", include_in_schema=False)
+
+_MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+
+
+async def _tenant_id(request: Request, access_id: str | None) -> int:
+    if not access_id:
+        raise MissingParameter("access_id")
+    try:
+        return await run_in_threadpool(request.app.state.context.tenants.id_of, access_id)
+    except UnknownTenant as exc:
+        raise ConsoleUnknownTenant(access_id) from exc
+
+
+def _peak(text: str | None) -> float | None:
+    """The optional predicted peak (requests/s); parsed here so a bad value gets our error body."""
+    if text is None or text == "":
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not (math.isfinite(value) and value >= 0):
+        raise InvalidParameter("predicted_peak_rps must be a number >= 0")
+    return value
+
+
+@router.get("/usage")
+async def usage(
+    request: Request,
+    _session: Operator,
+    access_id: str | None = None,
+    month: str | None = None,
+    answer_format: Annotated[str, Query(alias="format")] = "json",
+) -> Response:
+    """The tenant's calls, billable calls and amounts per endpoint and per day of ``month``
+    (default: the current UTC month); ``format=csv`` answers the same as a CSV download."""
+    chosen = month or dt.datetime.now(dt.UTC).strftime("%Y-%m")
+    if not _MONTH.match(chosen):
+        raise InvalidParameter("month must be YYYY-MM")
+    if answer_format not in ("json", "csv"):
+        raise InvalidParameter("format must be json or csv")
+    tenant_id = await _tenant_id(request, access_id)
+    database = request.app.state.context.database
+    report = await run_in_threadpool(usage_report, database, tenant_id, access_id, chosen)
+    if answer_format == "csv":
+        request.state.rtn = 0
+        return Response(
+            report.csv(),
+            media_type="text/csv; charset=utf-8",
+            headers={"content-disposition": f'attachment; filename="facesaas-usage-{access_id}-{chosen}.csv"'},
+        )
+    return ok(request, {"usage": report.as_dict()})
+
+
+@router.get("/review")
+async def review(
+    request: Request, _session: Operator, access_id: str | None = None, predicted_peak_rps: str | None = None
+) -> JSONResponse:
+    """The go-live review of the tenant's calls so far: the report and its plain-text version."""
+    peak = _peak(predicted_peak_rps)
+    tenant_id = await _tenant_id(request, access_id)
+    database = request.app.state.context.database
+    result = await run_in_threadpool(
+        lambda: go_live_review(database, tenant_id, access_id, predicted_peak_rps=peak)
+    )
+    return ok(request, {"review": result.as_dict(), "text": result.text()})
