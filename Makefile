@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 BENCH_STAMP := $(VENV)/.installed-bench
 
-.PHONY: install run test test-sqlite test-postgres milvus milvus-stop milvus-scale throughput bench bench-scale identification documents liveness image-types calibrate docs clean
+.PHONY: install run test test-sqlite test-postgres milvus milvus-stop milvus-scale throughput metering bench bench-scale identification documents liveness image-types calibrate docs clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -48,6 +48,12 @@ milvus-scale: milvus
 # against in-process calls in the same run (~4 minutes; needs `make milvus`).
 throughput: milvus
 	$(BIN)/python bench/throughput.py
+
+# Metering: its cost per signed call (private vs production deployments in alternating rounds,
+# SQLite and PostgreSQL) and calls made vs counted under 2 workers + a second host (~3 minutes;
+# needs `make milvus`).
+metering: milvus
+	$(BIN)/python bench/metering.py
 
 # The peer pipeline: dlib's ResNet through face_recognition (its own dlib dependency would
 # compile from source, so it is installed without dependencies next to dlib-bin).

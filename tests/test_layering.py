@@ -10,7 +10,8 @@ says otherwise:
     evaluation                                      calibration and identification tooling
     sdk                                             the Python client (and remote bulk import)
     recognition | repositories | liveness | documents   the endpoint families, side by side
-    inputs | tenants | operators                    shared request inputs; customers and their keys; console operators
+    inputs | tenants | metering | operators         shared request inputs; customers and their keys; calls and bills;
+                                                    console operators
     face | vectors | storage | auth | imaging       the engines
     errors, settings                                the ground (settings may use errors)
 
@@ -34,7 +35,7 @@ LAYERS: list[tuple[frozenset[str], bool]] = [
     (frozenset({"evaluation"}), False),
     (frozenset({"sdk"}), False),
     (frozenset({"recognition", "repositories", "liveness", "documents"}), False),
-    (frozenset({"inputs", "tenants", "operators"}), False),
+    (frozenset({"inputs", "tenants", "metering", "operators"}), False),
     (frozenset({"face", "vectors", "storage", "auth", "imaging"}), False),
     (frozenset({"errors", "settings", ""}), True),
 ]

@@ -25,6 +25,7 @@ __all__ = [
     "BodyDigestMismatch",
     "StaleTimestamp",
     "ReplayedRequest",
+    "WrongCluster",
     "ConsoleLoginRequired",
     "ConsoleLoginFailed",
     "ConsoleLoginThrottled",
@@ -54,7 +55,10 @@ __all__ = [
     "NotFound",
     "MethodNotAllowed",
     "Overloaded",
+    "QuotaError",
     "RateLimited",
+    "DailyQuotaExceeded",
+    "TooManyConcurrent",
     "ServiceUnavailable",
     "InternalError",
     "ConfigurationError",
@@ -146,6 +150,17 @@ class ReplayedRequest(AuthError):
     rtn = -1008
     message = "request replayed: this signature was already used"
     cause = "The same (AccessID, random, timestamp) was seen within the window."
+
+
+class WrongCluster(AuthError):
+    rtn = -1009
+    http_status = 403
+    message = "AccessID belongs to another cluster"
+    cause = (
+        "Credentials are issued per cluster (manual 6): a staging AccessID is refused by the production cluster and "
+        "the reverse. Use the cluster's own AccessID; production credentials come from the go-live "
+        "(`facesaas tenant promote`)."
+    )
 
 
 # --- the operators' console (/console, docs/console.md) ---------------------------------
@@ -376,13 +391,44 @@ class Overloaded(FaceSaaSError):
     cause = "More requests are waiting for the face engine than FACESAAS_MAX_PENDING allows."
 
 
-class RateLimited(FaceSaaSError):
-    rtn = -5004
+class QuotaError(FaceSaaSError):
+    """A request refused by the customer's quota; ``retry_after`` (seconds) becomes the
+    Retry-After header of the 429 answer."""
+
     http_status = 429
+
+    def __init__(self, detail: str | None = None, *, retry_after: int = 1) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after
+
+
+class RateLimited(QuotaError):
+    rtn = -5004
     message = "too many requests for this AccessID, retry later"
     cause = (
-        "The customer sent more requests in the current second than FACESAAS_RATE_LIMIT_PER_SECOND allows "
-        "(counted across every worker and host through Redis); the request was not processed."
+        "The customer sent more requests in the current second than its per-second limit allows "
+        "(`facesaas tenant limits`, default FACESAAS_RATE_LIMIT_PER_SECOND; counted across every worker and host "
+        "through Redis); the request was not processed. Retry-After: 1."
+    )
+
+
+class DailyQuotaExceeded(QuotaError):
+    rtn = -5005
+    message = "daily request quota of this AccessID used up"
+    cause = (
+        "The customer has sent as many requests this billing day as its daily quota allows (`facesaas tenant "
+        "limits --per-day`, default FACESAAS_DAILY_QUOTA); the request was not processed. Retry-After says when "
+        "the next billing day starts."
+    )
+
+
+class TooManyConcurrent(QuotaError):
+    rtn = -5006
+    message = "too many requests of this AccessID in flight, retry later"
+    cause = (
+        "The customer already has as many requests running as its concurrency limit allows (`facesaas tenant "
+        "limits --concurrent`, default FACESAAS_CONCURRENT_PER_TENANT), across every worker and host; the "
+        "request was not processed. Retry-After: 1."
     )
 
 
@@ -421,6 +467,7 @@ ERROR_CLASSES: tuple[type[FaceSaaSError], ...] = (
     BodyDigestMismatch,
     StaleTimestamp,
     ReplayedRequest,
+    WrongCluster,
     ConsoleLoginRequired,
     ConsoleLoginFailed,
     ConsoleLoginThrottled,
@@ -453,6 +500,8 @@ ERROR_CLASSES: tuple[type[FaceSaaSError], ...] = (
     ServiceUnavailable,
     Overloaded,
     RateLimited,
+    DailyQuotaExceeded,
+    TooManyConcurrent,
 )
 """Every concrete error, in table order; codes are unique (checked by the test suite)."""
 

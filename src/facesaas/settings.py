@@ -53,9 +53,27 @@ class Settings(BaseSettings):
         None, description="Directory of the server RSA key pair; default data_dir/keys. Every host needs the same pair."
     )
     workers: int = Field(1, ge=1, le=64, description="Processes `facesaas serve` runs on this host.")
-    rate_limit_per_second: int = Field(
-        0, ge=0, description="Requests per second one AccessID may send (all workers and hosts together); 0: no limit."
+    cluster: Literal["private", "staging", "production"] = Field(
+        "private",
+        description="Which cluster this deployment is (manual 6): 'private' (no metering), 'staging' (integration and "
+        "load tests; every call metered, nothing billed) or 'production' (every call metered, rtn 0 calls billed). "
+        "Only AccessIDs issued for this cluster are accepted.",
     )
+    rate_limit_per_second: int = Field(
+        0, ge=0, description="Default requests per second one AccessID may send (all workers and hosts together); "
+        "0: no limit. `facesaas tenant limits` sets it per customer.",
+    )
+    daily_quota: int = Field(
+        0, ge=0, description="Default requests per billing day one AccessID may send; 0: no limit."
+    )
+    concurrent_per_tenant: int = Field(
+        0, ge=0, description="Default requests one AccessID may have in flight at once; 0: no limit."
+    )
+    billing_utc_offset_hours: int = Field(
+        8, ge=-12, le=14, description="The billing day and month start at midnight of this UTC offset (8: China "
+        "Standard Time, no daylight saving)."
+    )
+    currency: str = Field("CNY", pattern="^[A-Z]{3}$", description="Currency of the price table and bills (ISO 4217).")
     log_format: str = Field("json", pattern="^(json|text)$", description="Log lines as JSON objects or plain text.")
     shutdown_grace_seconds: float = Field(
         30.0, ge=0, description="On SIGTERM, how long in-flight requests may take to finish before the process exits."

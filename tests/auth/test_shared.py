@@ -1,4 +1,4 @@
-"""The stores every worker and host shares through Redis: replay record and rate limit, on a
+"""The replay record every worker and host shares through Redis, on a
 real Redis (127.0.0.1:6379, or FACESAAS_TEST_REDIS_URL)."""
 
 from __future__ import annotations
@@ -8,8 +8,8 @@ import time
 import pytest
 
 from facesaas.auth.replay import MemoryReplayStore
-from facesaas.auth.shared import MemoryRateLimiter, RedisRateLimiter, RedisReplayStore, connect_redis
-from facesaas.errors import RateLimited, ServiceUnavailable
+from facesaas.auth.shared import RedisReplayStore, connect_redis
+from facesaas.errors import ServiceUnavailable
 from tests.storage_fixtures import fresh_namespace, redis_or_skip
 
 
@@ -39,32 +39,7 @@ def test_the_record_expires_with_the_window(redis_client) -> None:  # noqa: ANN0
     assert store.check_and_remember("k", 1)
 
 
-@pytest.mark.parametrize("shared", [True, False])
-def test_rate_limit_counts_every_worker(redis_client, shared: bool) -> None:  # noqa: ANN001
-    now = [1_700_000_000.2]
-    namespace = fresh_namespace()
-    if shared:
-        workers = [RedisRateLimiter(redis_client, 3, namespace, clock=lambda: now[0]) for _ in range(2)]
-    else:
-        workers = [MemoryRateLimiter(3, clock=lambda: now[0]) for _ in range(2)]
-    for i in range(3):
-        workers[i % 2].acquire(7)
-    workers[0].acquire(8)  # another customer has its own allowance
-    if shared:
-        with pytest.raises(RateLimited):
-            workers[1].acquire(7)  # the fourth request of the second, wherever it lands
-    else:
-        workers[1].acquire(7)  # in-process limits see only their own worker's share
-        with pytest.raises(RateLimited):
-            workers[0].acquire(7)
-            workers[0].acquire(7)
-    now[0] += 1.0
-    workers[1].acquire(7)  # a new second, a new allowance
-
-
 def test_unreachable_redis_refuses_instead_of_letting_requests_through() -> None:
     client = connect_redis("redis://127.0.0.1:1/0")
     with pytest.raises(ServiceUnavailable):
         RedisReplayStore(client).check_and_remember("k", 10)
-    with pytest.raises(ServiceUnavailable):
-        RedisRateLimiter(client, 5).acquire(1)

@@ -10,6 +10,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from facesaas.liveness import models as _liveness_models  # noqa: F401 - registers the tables
+from facesaas.metering import models as _metering_models  # noqa: F401 - registers the tables
 from facesaas.operators import models as _operator_models  # noqa: F401 - registers the tables
 from facesaas.repositories import models as _repo_models  # noqa: F401 - registers the tables
 from facesaas.storage.database import Base, create_database

@@ -18,6 +18,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from facesaas import __version__
+from facesaas.api.calls import CallMiddleware
 from facesaas.api.console import install_console
 from facesaas.api.context import build_context
 from facesaas.api.docs import install_docs
@@ -63,6 +64,8 @@ def create_app(settings: Settings | None = None, *, replay_store: ReplayStore | 
         redoc_url=None,
         openapi_url="/openapi.json",
     )
+    # The last added runs first: the request id and timing wrap the completion of each call.
+    app.add_middleware(CallMiddleware)
     app.add_middleware(RequestMiddleware, metrics=metrics, known_paths=lambda: _known_paths(app))
 
     @app.get("/healthz", tags=["ops"], summary="Liveness probe (unsigned): the process answers")

@@ -10,8 +10,9 @@ import anyio
 import anyio.to_thread
 
 from facesaas.auth.keys import ServerKeys, load_keys
+from facesaas.auth.quotas import MemoryQuotas, QuotaLimits, Quotas, RedisQuotas
 from facesaas.auth.replay import MemoryReplayStore, ReplayStore
-from facesaas.auth.shared import MemoryRateLimiter, RateLimiter, RedisRateLimiter, RedisReplayStore, connect_redis
+from facesaas.auth.shared import RedisReplayStore, connect_redis
 from facesaas.auth.verifier import RequestAuthenticator
 from facesaas.documents.ocr import OcrEngine, get_ocr
 from facesaas.documents.service import idcard_reader
@@ -22,6 +23,7 @@ from facesaas.inputs import ImageLimits
 from facesaas.liveness.infrared import infrared_check
 from facesaas.liveness.keys import PackageKeyStore
 from facesaas.liveness.service import PackageChecker
+from facesaas.metering import Meter
 from facesaas.operators import OperatorService
 from facesaas.recognition import IdCardReader, InfraredCheck
 from facesaas.repositories import OpenRepositories, open_repositories
@@ -81,7 +83,11 @@ class AppContext:
     check_infrared: InfraredCheck
     operators: OperatorService
     """The console's operator accounts and sessions (docs/console.md)."""
-    rate_limiter: RateLimiter | None = None
+    quotas: Quotas = field(default_factory=MemoryQuotas)
+    default_quota: QuotaLimits = QuotaLimits(0, 0, 0)
+    """The deployment's limits for customers without their own (settings)."""
+    meter: Meter | None = None
+    """Records every authenticated call (staging and production); None on a private deployment."""
     redis: Any = None
     """The Redis client shared by the replay record and the rate limiter (None: in-process)."""
 
@@ -136,14 +142,15 @@ def build_context(settings: Settings, *, replay_store: ReplayStore | None = None
     redis = connect_redis(settings.redis_url) if settings.redis_url else None
     if replay_store is None:
         replay_store = RedisReplayStore(redis, settings.namespace) if redis is not None else MemoryReplayStore()
-    rate_limiter: RateLimiter | None = None
-    if settings.rate_limit_per_second:
-        limit = settings.rate_limit_per_second
-        rate_limiter = RedisRateLimiter(redis, limit, settings.namespace) if redis is not None else MemoryRateLimiter(limit)
+    offset = settings.billing_utc_offset_hours
+    quotas: Quotas = (
+        RedisQuotas(redis, settings.namespace, utc_offset_hours=offset) if redis is not None else MemoryQuotas(offset)
+    )
     authenticator = RequestAuthenticator(
         keys.private_key,
         tenants.credentials_of,
         replay_store,
+        cluster=settings.cluster,
         window_seconds=settings.signature_window_seconds,
     )
     try:
@@ -175,6 +182,8 @@ def build_context(settings: Settings, *, replay_store: ReplayStore | None = None
         ),
         check_infrared=infrared_check(engine),
         operators=OperatorService.from_settings(database, settings),
-        rate_limiter=rate_limiter,
+        quotas=quotas,
+        default_quota=QuotaLimits(settings.rate_limit_per_second, settings.daily_quota, settings.concurrent_per_tenant),
+        meter=Meter(database, settings.cluster, offset) if settings.cluster != "private" else None,
         redis=redis,
     )

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from starlette.concurrency import run_in_threadpool
 
+from facesaas.api.calls import admit
 from facesaas.api.context import AppContext
 from facesaas.auth.verifier import Principal
 from facesaas.errors import BodyTooLarge, InvalidJson
@@ -51,27 +52,17 @@ def _reject_constant(name: str) -> None:
     raise ValueError(f"{name} is not valid JSON")
 
 
-def _admit(context: AppContext, access_id: str | None, signature: str | None, body: bytes) -> Principal:
-    """Authenticate, then count the request against the customer's rate limit (an unsigned or
-    forged request never uses up a customer's allowance). Blocking: one database and, with
-    Redis, two round trips; run in a worker thread."""
-    principal = context.authenticator.authenticate(access_id, signature, body)
-    if context.rate_limiter is not None:
-        context.rate_limiter.acquire(principal.tenant_id)
-    return principal
-
-
 async def signed_json(request: Request, context: Ctx) -> SignedJson:
-    """Read the body (bounded), verify the signature over its exact bytes, then parse JSON.
+    """Read the body (bounded), verify the signature over its exact bytes and admit the call
+    (metering, quotas: :func:`facesaas.api.calls.admit`), then parse JSON.
 
     Authentication comes before parsing so an unauthenticated caller learns nothing about
     the body's validity.
     """
     body = await read_body(request, context.settings.max_body_bytes)
     principal = await run_in_threadpool(
-        _admit, context, request.headers.get("x-access-id"), request.headers.get("x-signature"), body
+        admit, context, request, request.headers.get("x-access-id"), request.headers.get("x-signature"), body
     )
-    request.state.access_id = principal.access_id  # for the access log
     try:
         parsed = json.loads(body.decode("utf-8"), parse_constant=_reject_constant)
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:  # JSONDecodeError is a ValueError

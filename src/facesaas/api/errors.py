@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from facesaas.api.responses import request_id_of
-from facesaas.errors import FaceSaaSError, InternalError, MethodNotAllowed, NotFound
+from facesaas.errors import FaceSaaSError, InternalError, MethodNotAllowed, NotFound, QuotaError
 
 __all__ = ["error_response", "install_error_handlers"]
 
@@ -26,10 +26,13 @@ def error_response(request: Request, error: FaceSaaSError, **fields: Any) -> JSO
     """The body of ``error``: rtn, message and the request id, then any ``fields`` (``/readyz``
     adds what it checked)."""
     request.state.rtn = error.rtn  # for the access log and metrics (api/observability.py)
-    return JSONResponse(
+    response = JSONResponse(
         status_code=error.http_status,
         content={"rtn": error.rtn, "message": error.client_message, "global_request_id": request_id_of(request), **fields},
     )
+    if isinstance(error, QuotaError):
+        response.headers["Retry-After"] = str(error.retry_after)
+    return response
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -160,6 +160,7 @@ class RequestMiddleware:
         request_id = new_request_id()
         state = scope.setdefault("state", {})
         state["request_id"] = request_id
+        state["started"] = started
         token = _REQUEST_ID.set(request_id)
         status = 500
 

@@ -1,7 +1,7 @@
 """Server-side request authentication (manual 7.3.1, DESIGN.md "Authentication").
 
 Checks, in order, each with its own error: both headers present; AccessID known and enabled;
-signature decrypts to a content block; the AccessKey in it matches; the MD5 in it matches the
+AccessID issued for this deployment's cluster; signature decrypts to a content block; the AccessKey in it matches; the MD5 in it matches the
 body; the timestamp, read big- or little-endian (:mod:`facesaas.auth.signature`), is within the
 window; the (AccessID, random, decoded timestamp) was not seen before. Nothing here logs keys or
 signatures.
@@ -18,7 +18,8 @@ from typing import Protocol
 
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from facesaas.auth.access_keys import access_key_matches
+from facesaas.auth.access_keys import access_key_matches, cluster_of_access_id
+from facesaas.auth.quotas import QuotaLimits
 from facesaas.auth.replay import ReplayStore
 from facesaas.auth.signature import decrypt_signature, parse_content
 from facesaas.errors import (
@@ -29,6 +30,7 @@ from facesaas.errors import (
     StaleTimestamp,
     UnknownAccessId,
     WrongAccessKey,
+    WrongCluster,
 )
 
 __all__ = ["Principal", "RequestAuthenticator", "CustomerRecord", "MAX_ACCESS_ID_BYTES"]
@@ -43,14 +45,17 @@ class CustomerRecord(Protocol):
     enabled: bool
     key_salt: bytes
     key_hash: bytes
+    cluster: str
+    quota: QuotaLimits
 
 
 @dataclass(frozen=True)
 class Principal:
-    """The authenticated caller."""
+    """The authenticated caller and its customer record (quotas read their limits from it)."""
 
     tenant_id: int
     access_id: str
+    customer: CustomerRecord | None = None
 
 
 class RequestAuthenticator:
@@ -62,9 +67,11 @@ class RequestAuthenticator:
         find_tenant: Callable[[str], CustomerRecord | None],
         replay_store: ReplayStore,
         *,
+        cluster: str = "private",
         window_seconds: int = 300,
         clock: Callable[[], float] = time.time,
     ) -> None:
+        self._cluster = cluster
         self._private_key = private_key
         self._find_tenant = find_tenant
         self._replay = replay_store
@@ -81,8 +88,13 @@ class RequestAuthenticator:
         if len(access_id.encode("utf-8", errors="replace")) > MAX_ACCESS_ID_BYTES:
             raise UnknownAccessId("AccessID longer than 16 bytes")
         tenant = self._find_tenant(access_id)
+        issued_for = tenant.cluster if tenant is not None else cluster_of_access_id(access_id)
+        if issued_for in ("staging", "production") and issued_for != self._cluster and self._cluster != "private":
+            raise WrongCluster(f"issued for {issued_for}, this is the {self._cluster} cluster")
         if tenant is None:
             raise UnknownAccessId()
+        if tenant.cluster != self._cluster:
+            raise WrongCluster(f"issued for {tenant.cluster}, this is the {self._cluster} cluster")
         if not tenant.enabled:
             raise DisabledAccessId()
         content = parse_content(decrypt_signature(self._private_key, signature.strip().lower()))
@@ -102,4 +114,4 @@ class RequestAuthenticator:
         # Remember for twice the window: a timestamp accepted now stays acceptable that long.
         if not self._replay.check_and_remember(replay_key, 2 * self._window + 1):
             raise ReplayedRequest()
-        return Principal(tenant_id=tenant.id, access_id=access_id)
+        return Principal(tenant_id=tenant.id, access_id=access_id, customer=tenant)

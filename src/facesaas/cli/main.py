@@ -12,10 +12,12 @@ from typing import Any
 
 import click
 
+from facesaas.cli.billing import price, review, usage
 from facesaas.cli.common import b64_file, data_dir_option, echo_json, fail, remote_client, remote_options, settings_for
 from facesaas.cli.operator import operator
-from facesaas.cli.package import package, tenant_rotate_package_key
+from facesaas.cli.package import package
 from facesaas.cli.repo import repo, search
+from facesaas.cli.tenant import tenant
 from facesaas.errors import ConfigurationError, FaceSaaSError, errors_markdown
 from facesaas.settings import Settings
 
@@ -124,110 +126,6 @@ def keys_show(data_dir: Path | None) -> None:
         click.echo(load_keys(settings_for(data_dir).keys_dir).public_pem, nl=False)
     except ConfigurationError as exc:
         fail(exc)
-
-
-# --- tenants ----------------------------------------------------------------------------
-
-
-def _tenant_service(settings: Settings):  # noqa: ANN202
-    from facesaas.storage.database import create_database
-    from facesaas.tenants.service import TenantService
-
-    return TenantService(create_database(settings.resolved_database_url).sessions)
-
-
-@cli.group()
-def tenant() -> None:
-    """Customers: AccessID and AccessKey."""
-
-
-def _credentials_out(creds, public_pem: str, as_json: bool) -> None:  # noqa: ANN001
-    payload = {**creds.tenant.as_dict(), "access_key": creds.access_key, "public_key_pem": public_pem}
-    package = creds.package_key.as_dict(with_key=True) if creds.package_key else {}
-    payload.update({k: package[k] for k in ("package_key", "package_key_id") if k in package})
-    if as_json:
-        echo_json(payload)
-    else:
-        click.echo(f"AccessID:  {creds.tenant.access_id}\nAccessKey: {creds.access_key}   (shown once; store it now)")
-        if package:
-            click.echo(f"Package key id: {package['package_key_id']}\nPackage key:    {package['package_key']}   (for capture clients)")
-        click.echo()
-        click.echo(public_pem, nl=False)
-
-
-@tenant.command("create")
-@click.argument("name")
-@click.option("--json", "as_json", is_flag=True, help="Print {access_id, access_key, public_key_pem, package_key, package_key_id, ...}.")
-@data_dir_option
-def tenant_create(name: str, as_json: bool, data_dir: Path | None) -> None:
-    """Create a customer; prints its AccessID, AccessKey (once) and the server public key."""
-    from facesaas.auth.keys import init_keys, keys_exist, load_keys
-
-    settings = settings_for(data_dir)
-    if not keys_exist(settings.keys_dir):
-        init_keys(settings.keys_dir)
-    try:
-        creds = _tenant_service(settings).create(name)
-    except ValueError as exc:
-        fail(exc)
-    _credentials_out(creds, load_keys(settings.keys_dir).public_pem, as_json)
-
-
-@tenant.command("list")
-@click.option("--json", "as_json", is_flag=True)
-@data_dir_option
-def tenant_list(as_json: bool, data_dir: Path | None) -> None:
-    """List customers (never their keys)."""
-    rows = [t.as_dict() for t in _tenant_service(settings_for(data_dir)).list()]
-    if as_json:
-        echo_json(rows)
-        return
-    for row in rows:
-        state = "enabled" if row["enabled"] else "DISABLED"
-        click.echo(f"{row['access_id']}  {state:8}  {row['name']}  created {row['created_at']}")
-
-
-def _set_enabled(access_id: str, enabled: bool, data_dir: Path | None) -> None:
-    from facesaas.tenants.service import UnknownTenant
-
-    try:
-        info = _tenant_service(settings_for(data_dir)).set_enabled(access_id, enabled)
-    except UnknownTenant:
-        fail(LookupError(f"no customer with AccessID {access_id}"))
-    click.echo(f"{info.access_id} {'enabled' if info.enabled else 'disabled'}")
-
-
-@tenant.command("disable")
-@click.argument("access_id")
-@data_dir_option
-def tenant_disable(access_id: str, data_dir: Path | None) -> None:
-    """Refuse every request of this customer from now on."""
-    _set_enabled(access_id, False, data_dir)
-
-
-@tenant.command("enable")
-@click.argument("access_id")
-@data_dir_option
-def tenant_enable(access_id: str, data_dir: Path | None) -> None:
-    """Accept this customer's requests again."""
-    _set_enabled(access_id, True, data_dir)
-
-
-@tenant.command("rotate")
-@click.argument("access_id")
-@click.option("--json", "as_json", is_flag=True)
-@data_dir_option
-def tenant_rotate(access_id: str, as_json: bool, data_dir: Path | None) -> None:
-    """Issue a new AccessKey; the old one stops working at once."""
-    from facesaas.auth.keys import load_keys
-    from facesaas.tenants.service import UnknownTenant
-
-    settings = settings_for(data_dir)
-    try:
-        creds = _tenant_service(settings).rotate(access_id)
-    except UnknownTenant:
-        fail(LookupError(f"no customer with AccessID {access_id}"))
-    _credentials_out(creds, load_keys(settings.keys_dir).public_pem, as_json)
 
 
 # --- extract / compare ------------------------------------------------------------------
@@ -369,8 +267,11 @@ def errors(markdown: bool) -> None:
 cli.add_command(repo)
 cli.add_command(search)
 cli.add_command(package)
+cli.add_command(tenant)
+cli.add_command(usage)
+cli.add_command(review)
+cli.add_command(price)
 cli.add_command(operator)
-tenant.add_command(tenant_rotate_package_key)
 
 
 def main() -> None:

@@ -30,6 +30,14 @@ class Tenant(Base):
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
     key_rotated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    cluster: Mapped[str] = mapped_column(String(16), default="private", server_default="private")
+    """The cluster whose deployments accept this AccessID: private, staging or production."""
+    promoted_from: Mapped[str | None] = mapped_column(String(16), nullable=True, default=None)
+    """For a production tenant issued by a go-live: the staging AccessID it was promoted from."""
+    limit_per_second: Mapped[int | None] = mapped_column(Integer, nullable=True, default=None)
+    limit_per_day: Mapped[int | None] = mapped_column(Integer, nullable=True, default=None)
+    limit_concurrent: Mapped[int | None] = mapped_column(Integer, nullable=True, default=None)
+    """Quotas; None: the deployment's default (settings), 0: unlimited."""
 
 
 class PackageKey(Base):

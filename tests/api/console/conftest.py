@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
+from facesaas.api.server import BackgroundServer
 from facesaas.operators import OperatorService
 from facesaas.settings import Settings
 from facesaas.storage.database import create_database
@@ -16,6 +17,15 @@ from tests.conftest import RunningServer
 
 OPERATOR = "alice"
 PASSWORD = "operator password 1"
+
+
+@pytest.fixture
+def server(settings: Settings) -> Iterator[RunningServer]:
+    """Here the server runs the staging cluster: calls are metered there (usage charts, the
+    go-live review), and staging tenants, the ones promoted to production, can call it."""
+    staging = settings.model_copy(update={"cluster": "staging"})
+    with BackgroundServer(staging) as url:
+        yield RunningServer(url, staging, (staging.keys_dir / "server_public.pem").read_text())
 
 
 @pytest.fixture

@@ -131,7 +131,7 @@ def test_security_headers(server: RunningServer, console: ConsoleClient, path: s
     policy = answer.headers["content-security-policy"]
     assert "default-src 'self'" in policy and "frame-ancestors 'none'" in policy and "unsafe-inline" not in policy
     assert answer.headers["x-frame-options"] == "DENY"
-    assert answer.headers["referrer-policy"] == "no-referrer"
+    assert answer.headers["referrer-policy"] == "same-origin"
     assert answer.headers["x-content-type-options"] == "nosniff"
     assert answer.headers["cache-control"] == ("no-cache" if "/static/" in path else "no-store")
 

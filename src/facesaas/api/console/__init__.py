@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from facesaas.api.console import account, pages, tenants, tryit
+from facesaas.api.console import account, pages, reports, tenants, tryit
 from facesaas.api.console.security import ConsoleHeaders
 
 __all__ = ["install_console"]
@@ -21,5 +21,6 @@ def install_console(app: FastAPI) -> None:
     app.include_router(account.router)
     app.include_router(tenants.router)
     app.include_router(tenants.forms)
+    app.include_router(reports.router)
     app.include_router(tryit.router)
     app.include_router(pages.router)

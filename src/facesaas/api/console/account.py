@@ -84,5 +84,5 @@ async def logout(request: Request, _session: CsrfChecked) -> JSONResponse:
 @router.get("/me")
 async def me(request: Request, session: Operator) -> JSONResponse:
     """The logged-in operator, the session's CSRF token and its end (pages read the token here:
-    it is never in a page's HTML)."""
-    return ok(request, _session_body(session))
+    it is never in a page's HTML), and this server's cluster (the default of new tenants)."""
+    return ok(request, {**_session_body(session), "cluster": request.app.state.context.settings.cluster})

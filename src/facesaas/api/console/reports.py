@@ -3,15 +3,16 @@
 ``GET /console/api/usage?access_id=...&month=YYYY-MM[&format=csv]`` and
 ``GET /console/api/review?access_id=...[&predicted_peak_rps=N]``, read-only (no CSRF token
 needed; the session cookie is SameSite=Strict). The numbers come from the metered calls
-(:mod:`facesaas.metering`); a tenant of the private cluster has none. Cost: one aggregate query
-over the tenant's calls of the month (the review: of all its calls).
+(:mod:`facesaas.metering`, docs/billing.md); a tenant of the private cluster has none. Cost: one
+grouped query over the tenant's calls of the month and the price table (the review: a few over
+all its calls).
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import math
 import re
+import time
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
@@ -20,9 +21,10 @@ from starlette.concurrency import run_in_threadpool
 
 from facesaas.api.console.security import Operator
 from facesaas.api.responses import ok
+from facesaas.auth.quotas import billing_day
 from facesaas.errors import ConsoleUnknownTenant, InvalidParameter, MissingParameter
-from facesaas.metering import go_live_review, usage_report
-from facesaas.tenants.service import UnknownTenant
+from facesaas.metering import PriceBook, go_live_review, usage_report
+from facesaas.tenants.service import TenantInfo, UnknownTenant
 
 __all__ = ["router"]
 
@@ -31,11 +33,11 @@ router = APIRouter(prefix="/console/api", include_in_schema=False)
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 
 
-async def _tenant_id(request: Request, access_id: str | None) -> int:
+async def _tenant(request: Request, access_id: str | None) -> TenantInfo:
     if not access_id:
         raise MissingParameter("access_id")
     try:
-        return await run_in_threadpool(request.app.state.context.tenants.id_of, access_id)
+        return await run_in_threadpool(request.app.state.context.tenants.get, access_id)
     except UnknownTenant as exc:
         raise ConsoleUnknownTenant(access_id) from exc
 
@@ -62,15 +64,22 @@ async def usage(
     answer_format: Annotated[str, Query(alias="format")] = "json",
 ) -> Response:
     """The tenant's calls, billable calls and amounts per endpoint and per day of ``month``
-    (default: the current UTC month); ``format=csv`` answers the same as a CSV download."""
-    chosen = month or dt.datetime.now(dt.UTC).strftime("%Y-%m")
+    (default: the current billing month, FACESAAS_BILLING_UTC_OFFSET_HOURS); ``format=csv``
+    answers the same as a CSV download."""
+    settings = request.app.state.context.settings
+    chosen = month or billing_day(time.time(), settings.billing_utc_offset_hours).strftime("%Y-%m")
     if not _MONTH.match(chosen):
         raise InvalidParameter("month must be YYYY-MM")
     if answer_format not in ("json", "csv"):
         raise InvalidParameter("format must be json or csv")
-    tenant_id = await _tenant_id(request, access_id)
+    tenant = await _tenant(request, access_id)
     database = request.app.state.context.database
-    report = await run_in_threadpool(usage_report, database, tenant_id, access_id, chosen)
+
+    def report_of():  # noqa: ANN202
+        schedule = PriceBook(database, settings.currency).schedule()
+        return usage_report(database, tenant.id, tenant.access_id, tenant.cluster, chosen, schedule, settings.currency)
+
+    report = await run_in_threadpool(report_of)
     if answer_format == "csv":
         request.state.rtn = 0
         return Response(
@@ -87,9 +96,9 @@ async def review(
 ) -> JSONResponse:
     """The go-live review of the tenant's calls so far: the report and its plain-text version."""
     peak = _peak(predicted_peak_rps)
-    tenant_id = await _tenant_id(request, access_id)
+    tenant = await _tenant(request, access_id)
     database = request.app.state.context.database
     result = await run_in_threadpool(
-        lambda: go_live_review(database, tenant_id, access_id, predicted_peak_rps=peak)
+        lambda: go_live_review(database, tenant.id, tenant.access_id, tenant.cluster, predicted_peak_rps=peak)
     )
     return ok(request, {"review": result.as_dict(), "text": result.text()})

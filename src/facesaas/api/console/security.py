@@ -12,8 +12,11 @@ bodies, and the headers every /console response carries.
   scripts that send neither header pass on the CSRF token alone. The login is checked too
   (login CSRF).
 * Headers (:class:`ConsoleHeaders`): a strict Content-Security-Policy (``default-src 'self'``,
-  no inline script), ``X-Frame-Options: DENY``, ``Referrer-Policy: no-referrer``, ``nosniff``,
-  and ``Cache-Control: no-store`` on everything but the static assets.
+  no inline script), ``X-Frame-Options: DENY``, ``Referrer-Policy: same-origin``, ``nosniff``,
+  and ``Cache-Control: no-store`` on everything but the static assets. ``same-origin`` rather
+  than ``no-referrer``: under ``no-referrer`` a browser sends ``Origin: null`` with a form POST,
+  which would make the Origin check above refuse the console's own download forms; with
+  ``same-origin`` no other site ever gets a console URL in a Referer either.
 """
 
 from __future__ import annotations
@@ -87,8 +90,8 @@ Operator = Annotated[SessionInfo, Depends(_require_session)]
 
 def check_origin(request: Request) -> None:
     """ConsoleOriginRejected when the request says it comes from another site than this one.
-    Browsers send ``Origin`` with every POST; ``Referer`` is the fallback (our pages send none:
-    Referrer-Policy no-referrer). A request with neither (a script) passes."""
+    Browsers send ``Origin`` with every POST (``null`` from a sandboxed or opaque context:
+    refused); ``Referer`` is the fallback. A request with neither (a script) passes."""
     source = request.headers.get("origin") or request.headers.get("referer")
     if source is None:
         return
@@ -165,7 +168,7 @@ class ConsoleHeaders:
                 headers += [
                     (b"content-security-policy", CONTENT_SECURITY_POLICY.encode()),
                     (b"x-frame-options", b"DENY"),
-                    (b"referrer-policy", b"no-referrer"),
+                    (b"referrer-policy", b"same-origin"),
                     (b"x-content-type-options", b"nosniff"),
                     (b"cross-origin-opener-policy", b"same-origin"),
                     (b"cross-origin-resource-policy", b"same-origin"),

@@ -7,7 +7,9 @@
   const body = document.querySelector('#tenants tbody');
   const filter = document.getElementById('filter-cluster');
 
-  const limit = (value) => (value === null || value === undefined ? 'default' : value === 0 ? '∞' : Console.formatNumber(value));
+  const limit = (value) => (value === null || value === undefined ? '–' : value === 0 ? '∞' : Console.formatNumber(value));
+  const limits = (t) => ([t.per_second, t.per_day, t.concurrent].every((v) => v === null || v === undefined) ? 'default'
+    : `${limit(t.per_second)} · ${limit(t.per_day)} · ${limit(t.concurrent)}`);
 
   /** A button that asks once more before it submits ``form`` (no dialogs: they block the page). */
   function confirmed(label, confirmLabel, form, kind = 'secondary') {
@@ -42,8 +44,6 @@
 
   function row(tenant, promoted) {
     const actions = el('td', { class: 'actions' },
-      el('a', { href: `/console/usage?access_id=${encodeURIComponent(tenant.access_id)}` }, 'Usage'),
-      el('a', { href: `/console/review?access_id=${encodeURIComponent(tenant.access_id)}` }, 'Review'),
       el('button', { type: 'button', class: 'small secondary', onclick: async () => {
         try {
           await request('POST', `/console/api/tenants/${tenant.access_id}/${tenant.enabled ? 'disable' : 'enable'}`);
@@ -57,12 +57,15 @@
     }
     const tr = el('tr', { dataset: { accessId: tenant.access_id } },
       el('td', {}, el('code', {}, tenant.access_id)),
-      el('td', {}, tenant.name, tenant.promoted_from ? el('div', { class: 'hint' }, `promoted from ${tenant.promoted_from}`) : null),
+      el('td', {}, tenant.name, tenant.promoted_from ? el('div', { class: 'hint' }, `promoted from ${tenant.promoted_from}`) : null,
+        el('div', { class: 'links' },
+          el('a', { href: `/console/usage?access_id=${encodeURIComponent(tenant.access_id)}` }, 'Usage'),
+          el('a', { href: `/console/review?access_id=${encodeURIComponent(tenant.access_id)}` }, 'Review'))),
       el('td', {}, el('span', { class: `badge ${tenant.cluster || ''}` }, tenant.cluster || 'private')),
       el('td', {}, el('span', { class: `badge ${tenant.enabled ? 'enabled' : 'disabled'}` }, tenant.enabled ? 'enabled' : 'disabled')),
-      el('td', {}, Console.formatDate(tenant.created_at)),
-      el('td', {}, Console.formatDate(tenant.key_rotated_at)),
-      el('td', { class: 'num' }, `${limit(tenant.per_second)} · ${limit(tenant.per_day)} · ${limit(tenant.concurrent)}`),
+      el('td', { class: 'nowrap' }, Console.formatDate(tenant.created_at)),
+      el('td', { class: 'nowrap' }, Console.formatDate(tenant.key_rotated_at)),
+      el('td', { class: 'num nowrap' }, limits(tenant)),
       actions);
     actions.append(el('button', { type: 'button', class: 'small secondary', onclick: () => limitsEditor(tenant, tr) }, 'Limits'));
     return tr;

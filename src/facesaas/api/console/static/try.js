@@ -17,10 +17,10 @@
     });
   }
 
-  /** Draw ``file`` into the canvas (fit in 480×360) with the faces the server found. */
+  /** Draw ``file`` into the canvas (fit in 440×290) with the faces the server found. */
   async function draw(canvas, caption, file, photo) {
     const bitmap = await createImageBitmap(file, { imageOrientation: 'from-image' });
-    const scale = Math.min(480 / bitmap.width, 360 / bitmap.height, 1);
+    const scale = Math.min(440 / bitmap.width, 290 / bitmap.height, 1);
     canvas.width = Math.round(bitmap.width * scale);
     canvas.height = Math.round(bitmap.height * scale);
     const g = canvas.getContext('2d');

@@ -8,8 +8,6 @@
   const tenant = document.getElementById('usage-tenant');
   const month = document.getElementById('usage-month');
 
-  const thisMonth = () => new Date().toISOString().slice(0, 7);
-
   function daysOf(monthText) {
     const [year, number] = monthText.split('-').map(Number);
     const count = new Date(Date.UTC(year, number, 0)).getUTCDate();
@@ -47,19 +45,24 @@
 
   async function load() {
     if (!tenant.value) return;
-    const params = new URLSearchParams({ access_id: tenant.value, month: month.value || thisMonth() });
+    // Without a month the server answers for its current billing month (its billing time zone).
+    const params = new URLSearchParams({ access_id: tenant.value });
+    if (month.value) params.set('month', month.value);
+    const { usage } = await request('GET', `/console/api/usage?${params}`);
+    month.value = usage.month;
+    params.set('month', usage.month);
     document.getElementById('usage-csv').href = `/console/api/usage?${params}&format=csv`;
     history.replaceState(null, '', `/console/usage?${params}`);
-    const { usage } = await request('GET', `/console/api/usage?${params}`);
     render(usage);
   }
 
   Console.start().then(async () => {
-    month.value = Console.query('month') || thisMonth();
+    month.value = Console.query('month') || '';
     const tenants = await Console.tenantOptions(tenant, Console.query('access_id'));
     if (!tenants.length) flash('No tenants yet: create one on the Tenants page.');
     form.addEventListener('submit', (event) => { event.preventDefault(); load().catch((error) => flash(error.message, 'error')); });
     tenant.addEventListener('change', () => load().catch((error) => flash(error.message, 'error')));
+    month.addEventListener('change', () => load().catch((error) => flash(error.message, 'error')));
     await load();
     Console.ready();
   }).catch((error) => flash(error.message, 'error'));
