@@ -117,6 +117,11 @@ def test_console_end_to_end(server: RunningServer, operator: str, tmp_path: Path
         secrets = [access_key, creds["package_key"]]
         checked.no_secret(secrets)
         scores["tenants"] = _shot(browser, "tenants", shots)
+        # Negative control on the same page: without its stylesheet it must no longer match.
+        browser.evaluate("document.styleSheets[0].disabled = true")
+        time.sleep(0.3)
+        unstyled = structural_similarity(structure(browser.screenshot()), structure(SCREENS / "tenants.png"))
+        browser.evaluate("document.styleSheets[0].disabled = false")
 
         # 3. One real signed call with the downloaded credentials, then the usage chart shows it.
         with Client(server.url, access_id, access_key, creds["public_key_pem"]) as client:
@@ -136,7 +141,9 @@ def test_console_end_to_end(server: RunningServer, operator: str, tmp_path: Path
         browser.open(f"{server.url}/console/review?access_id={access_id}")
         browser.wait_for("document.body.dataset.ready === '1' && document.body.dataset.reviewed === '1'")
         assert access_id in browser.evaluate("document.getElementById('review-text').textContent")
+        assert browser.evaluate("document.querySelectorAll('#review-result section[data-field=endpoints] tbody tr').length") == 1
         checked.no_secret(secrets)
+        scores["review"] = _shot(browser, "review", shots)
 
         # 5. Try it: two photos of one person, boxes and landmarks drawn, the ladder marked.
         browser.open(f"{server.url}/console/try")
@@ -175,5 +182,5 @@ def test_console_end_to_end(server: RunningServer, operator: str, tmp_path: Path
         assert score >= SAME_PAGE, (name, score)
     control = structural_similarity(structure(shots["login"]), structure(SCREENS / "tenants.png"))
     control_try = structural_similarity(structure(shots["try"]), structure(SCREENS / "usage.png"))
-    print({"login vs tenants": round(control, 3), "try vs usage": round(control_try, 3)})
-    assert control < SAME_PAGE and control_try < SAME_PAGE, (control, control_try)
+    print({"login vs tenants": round(control, 3), "try vs usage": round(control_try, 3), "tenants unstyled": round(unstyled, 3)})
+    assert control < SAME_PAGE and control_try < SAME_PAGE and unstyled < SAME_PAGE, (control, control_try, unstyled)
