@@ -171,3 +171,15 @@ def test_second_login_is_a_second_session(server: RunningServer, operator: str) 
     assert first.csrf != second.csrf
     assert first.post("/console/api/logout").status_code == 200
     assert second.get("/console/api/me").status_code == 200
+
+
+def test_the_console_can_be_left_out(settings) -> None:  # noqa: ANN001
+    """FACESAAS_CONSOLE=false: no page, no API, no console headers; the customers' API still answers."""
+    from facesaas.api.server import BackgroundServer
+
+    with BackgroundServer(settings.model_copy(update={"console": False})) as url:
+        for path in ("/console", "/console/login", "/console/api/me", "/console/static/console.js"):
+            answer = httpx.get(url + path)
+            assert (answer.status_code, answer.json()["rtn"]) == (404, -4004), path
+            assert "content-security-policy" not in answer.headers
+        assert httpx.get(url + "/healthz").json()["rtn"] == 0

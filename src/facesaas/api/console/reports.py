@@ -23,7 +23,7 @@ from facesaas.api.console.security import Operator
 from facesaas.api.responses import ok
 from facesaas.auth.quotas import billing_day
 from facesaas.errors import ConsoleUnknownTenant, InvalidParameter, MissingParameter
-from facesaas.metering import PriceBook, go_live_review, usage_report
+from facesaas.metering import PriceBook, UsageReport, go_live_review, usage_report
 from facesaas.tenants.service import TenantInfo, UnknownTenant
 
 __all__ = ["router"]
@@ -75,7 +75,7 @@ async def usage(
     tenant = await _tenant(request, access_id)
     database = request.app.state.context.database
 
-    def report_of():  # noqa: ANN202
+    def report_of() -> UsageReport:
         schedule = PriceBook(database, settings.currency).schedule()
         return usage_report(database, tenant.id, tenant.access_id, tenant.cluster, chosen, schedule, settings.currency)
 
