@@ -59,7 +59,7 @@ def serve(data_dir: Path | None, host: str | None, port: int | None, workers: in
     base = f"http://{settings.host}:{settings.port}"
     command = sys.argv[0] if sys.argv[0].endswith("facesaas") else "facesaas"  # e.g. .venv/bin/facesaas
     click.echo(
-        f"FaceSaaS on {base}  (API docs: {base}/docs, data: {settings.data_dir.resolve()}, workers: {settings.workers})\n"
+        f"FaceSaaS on {base}  (API docs: {base}/docs, data: {settings.data_dir.resolve()}, workers: {settings.workers}, cluster: {settings.cluster})\n"
         "Call it:\n"
         f"  1. {command} tenant create demo --json --data-dir {settings.data_dir}   # AccessID, AccessKey, public key, package key\n"
         "  2. from facesaas.sdk import Client, build_package\n"
