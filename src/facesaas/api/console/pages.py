@@ -2,7 +2,8 @@
 ``facesaas.api.console`` served from ``/console/static/``: nothing comes from another host.
 
 Pages hold no data: their scripts fetch it from ``/console/api`` after load. A page asked for
-without a live session is answered with a redirect to the login page.
+without a live session is answered with a redirect to the login page. The pages behind the
+login share ``layout.html`` (head, navigation bar); each page's file holds only its ``<main>``.
 """
 
 from __future__ import annotations
@@ -10,18 +11,25 @@ from __future__ import annotations
 from functools import cache
 from importlib import resources
 from pathlib import Path
+from string import Template
 
 from fastapi import APIRouter, Request
-from fastapi.responses import FileResponse, RedirectResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
 from facesaas.api.console.security import session_of
 
-__all__ = ["router", "PAGES", "static_files"]
+__all__ = ["router", "PAGES", "render_page", "static_files"]
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 
-PAGES = {"tenants": "tenants.html", "usage": "usage.html", "review": "review.html", "try": "try.html"}
-"""Pages behind the login, by their path under /console."""
+PAGES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "tenants": ("Tenants", ("tenants.js",)),
+    "usage": ("Usage", ("charts.js", "usage.js")),
+    "review": ("Go-live review", ("review.js",)),
+    "try": ("Try it", ("charts.js", "try.js")),
+}
+"""Pages behind the login, by their path under /console: title and scripts (after console.js);
+the page's ``<main>`` is ``static/<name>.html``."""
 
 _MEDIA_TYPES = {
     ".html": "text/html; charset=utf-8",
@@ -40,6 +48,16 @@ def static_files() -> dict[str, tuple[Path, str]]:
         for path in sorted(folder.iterdir())
         if path.is_file() and path.suffix in _MEDIA_TYPES
     }
+
+
+@cache
+def render_page(name: str) -> str:
+    """The HTML of page ``name``: the layout around its ``<main>`` (built once per process)."""
+    title, scripts = PAGES[name]
+    tags = "\n".join(f'<script src="/console/static/{script}" defer></script>' for script in ("console.js", *scripts))
+    layout = static_files()["layout.html"][0].read_text(encoding="utf-8")
+    main = static_files()[f"{name}.html"][0].read_text(encoding="utf-8").rstrip("\n")
+    return Template(layout).substitute(title=title, scripts=tags, page=name, main=main)
 
 
 def _file(name: str) -> Response:
@@ -67,14 +85,14 @@ async def static_file(name: str) -> Response:
     return _file(name)
 
 
-def _page(name: str, filename: str) -> None:
+def _page(name: str) -> None:
     async def page(request: Request) -> Response:
         if await session_of(request) is None:
             return RedirectResponse("/console/login", status_code=303)
-        return _file(filename)
+        return HTMLResponse(render_page(name))
 
     router.add_api_route(f"/{name}", page, methods=["GET"], name=f"console_{name}")
 
 
-for _name, _filename in PAGES.items():
-    _page(_name, _filename)
+for _name in PAGES:
+    _page(_name)
