@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import collections
 import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Mapping
+from typing import IO
 
 import httpx
 
@@ -18,6 +21,27 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+class LogDrain(threading.Thread):
+    """Reads a service's stderr as it is written. A pipe nobody reads fills up (64 KiB on Linux)
+    and then blocks the service at its next log line: with one JSON access-log line per request,
+    a few hundred requests froze a test's service until its clients timed out. Keeps the last
+    ``lines`` lines."""
+
+    def __init__(self, stream: IO[bytes], lines: int = 20_000) -> None:
+        super().__init__(daemon=True)
+        self._stream = stream
+        self._lines: collections.deque[bytes] = collections.deque(maxlen=lines)
+
+    def run(self) -> None:
+        for line in iter(self._stream.readline, b""):
+            self._lines.append(line)
+
+    def text(self, wait: float = 10.0) -> str:
+        """What was read (after the service closed its stderr, or ``wait`` seconds)."""
+        self.join(timeout=wait)
+        return b"".join(self._lines).decode("utf-8", errors="replace")
 
 
 def start_service(
@@ -31,13 +55,17 @@ def start_service(
 ) -> subprocess.Popen:
     """``python -m facesaas serve`` for ``settings``' data directory and database on ``port``,
     returned once ``/healthz`` answers (the app's lifespan has run). ``env`` adds variables
-    (FACESAAS_REDIS_URL, FACESAAS_VECTOR_URL, ...)."""
+    (FACESAAS_REDIS_URL, FACESAAS_VECTOR_URL, ...). With ``stderr`` piped (the default) the log
+    is read continuously into ``process.log`` (a :class:`LogDrain`; ``process.log.text()``)."""
     process = subprocess.Popen(
         [sys.executable, "-m", "facesaas", "serve", "--data-dir", str(settings.data_dir), "--port", str(port), *args],
         env={**os.environ, "FACESAAS_DATABASE_URL": settings.resolved_database_url, **(env or {})},
         stdout=subprocess.DEVNULL,
         stderr=stderr,
     )
+    if process.stderr is not None:
+        process.log = LogDrain(process.stderr)  # type: ignore[attr-defined]
+        process.log.start()  # type: ignore[attr-defined]
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
@@ -46,7 +74,7 @@ def start_service(
         except httpx.HTTPError:
             time.sleep(0.2)
         if process.poll() is not None:
-            raise RuntimeError(process.stderr.read().decode() if process.stderr else "service exited")
+            raise RuntimeError(process.log.text() if process.stderr else "service exited")  # type: ignore[attr-defined]
     process.kill()
     raise RuntimeError("service did not start")
 

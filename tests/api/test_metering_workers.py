@@ -55,7 +55,7 @@ class Caller(threading.Thread):
                 try:
                     answer = client.post_raw(path, body).json()
                 except httpx.HTTPError as exc:
-                    self.failed.append(exc.__class__.__name__)
+                    self.failed.append(f"{exc.__class__.__name__}: {exc}")
                     return
                 self.answers.append((answer["global_request_id"], answer["rtn"]))
 
@@ -82,7 +82,9 @@ def test_two_workers_and_two_hosts_count_every_concurrent_call_once(
             process.terminate()
             process.wait(timeout=60)
     answers = dict(answer for caller in callers for answer in caller.answers)
-    assert sum(len(c.failed) for c in callers) == 0 and len(answers) == 180
+    failed = [failure for caller in callers for failure in caller.failed]
+    logs = "\n".join(process.log.text()[-4000:] for process in processes)
+    assert failed == [] and len(answers) == 180, f"{failed}\n{logs}"
     rows = _rows(settings)
     assert len(rows) == 180 and {r.request_id: r.rtn for r in rows} == answers
     assert Counter(r.rtn for r in rows) == {0: 90, -2002: 90}

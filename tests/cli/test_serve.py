@@ -34,7 +34,7 @@ def test_sigterm_finishes_the_request_in_flight_and_logs_are_json(
     # uvicorn exits by the signal it handled (re-raised after the graceful shutdown).
     assert process.wait(timeout=60) in (0, -signal.SIGTERM)
     assert answers and answers[0]["rtn"] == 0, "the request in flight was answered in full"
-    log = process.stderr.read().decode()
+    log = process.log.text()
     records = [json.loads(line) for line in log.splitlines() if line.startswith("{")]
     access = [r for r in records if r.get("logger") == "facesaas.access"]
     assert [r["path"] for r in access if r["rtn"] == 0][-2:] == [

@@ -88,7 +88,11 @@ def serve(data_dir: Path | None, host: str | None, port: int | None, workers: in
                       FACESAAS_PORT=str(settings.port), FACESAAS_WORKERS=str(settings.workers))
     # Metrics of all workers, aggregated by whichever worker /metrics reaches.
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="facesaas-metrics-")
-    uvicorn.run("facesaas.api.app:worker_app", factory=True, workers=settings.workers, **options)
+    # uvicorn's supervisor kills a worker that does not answer its health ping within the
+    # timeout (default 5 s), dropping the connections it serves; on a loaded 2-core host a busy
+    # worker can miss 5 s (seen as reset connections in a CI run), so allow 30 s.
+    uvicorn.run("facesaas.api.app:worker_app", factory=True, workers=settings.workers,
+                timeout_worker_healthcheck=30, **options)  # fmt: skip
 
 
 # --- keys -------------------------------------------------------------------------------
