@@ -54,7 +54,7 @@ def test_usage_counts_and_amounts_are_exact(database: Database) -> None:
     book.set(VERIFY, "0.012", dt.date(2026, 11, 1))
     book.set(OCR, "0.1", dt.date(2026, 11, 1))
     book.set(OCR, "0.15", dt.date(2026, 11, 20))  # a price change within the month
-    report = usage_report(database, tenant.id, tenant.access_id, "production", "2026-11", book.schedule(), "CNY")
+    report = usage_report(database, tenant.id, tenant.access_id, "production", "2026-11", "CNY")
     by_endpoint = {line.endpoint: line for line in report.endpoints}
     assert (by_endpoint[VERIFY].calls, by_endpoint[VERIFY].billable, by_endpoint[VERIFY].amount) == (40, 30, Decimal("0.360"))
     assert (by_endpoint[OCR].calls, by_endpoint[OCR].billable, by_endpoint[OCR].unanswered) == (8, 7, 1)
@@ -66,7 +66,7 @@ def test_usage_counts_and_amounts_are_exact(database: Database) -> None:
     assert total == {"calls": 48, "billable": 37, "unanswered": 1, "amount": "1.260"}
     rows = list(csv.reader(io.StringIO(report.csv())))
     assert rows[0][:4] == ["date", "endpoint", "calls", "billable"] and rows[-1][1:4] == ["total", "48", "37"]
-    december = usage_report(database, tenant.id, tenant.access_id, "production", "2026-12", book.schedule(), "CNY")
+    december = usage_report(database, tenant.id, tenant.access_id, "production", "2026-12", "CNY")
     assert december.as_dict()["total"]["calls"] == 2  # "late" and the UTC boundary call
     assert "total" in report.text() and "1.260" in report.text()
 
@@ -76,18 +76,23 @@ def test_staging_never_bills_and_unpriced_calls_cost_nothing(database: Database)
     _record(Meter(database, "staging"), tenant.id, [(f"s{i}", OCR, 0, _at("2026-11-05", 9, i), 0.2) for i in range(5)])
     book = PriceBook(database)
     book.set(OCR, "1", dt.date(2026, 1, 1))
-    report = usage_report(database, tenant.id, tenant.access_id, "staging", "2026-11", book.schedule(), "CNY").as_dict()
-    assert report["total"] == {"calls": 5, "billable": 0, "unanswered": 0, "amount": "0"}
-    unpriced = usage_report(database, tenant.id, tenant.access_id, "staging", "2026-11", PriceBook(database).schedule(), "CNY")
-    assert unpriced.endpoints[0].unit_price == Decimal("1")  # priced since January
+    report = usage_report(database, tenant.id, tenant.access_id, "staging", "2026-11", "CNY")
+    assert report.as_dict()["total"] == {"calls": 5, "billable": 0, "unanswered": 0, "amount": "0"}
+    assert report.endpoints[0].unit_price == Decimal("1")  # priced since January
     assert PriceBook(database).entries()[0].as_dict()["unit_price"] == "1"
+    # Production calls of an endpoint without a price are billable and cost nothing.
+    live = TenantService(database.sessions).create("acme live", "production").tenant
+    _record(Meter(database, "production"), live.id, [(f"p{i}", VERIFY, 0, _at("2026-11-06", 9, i), 0.1) for i in range(2)])
+    unpriced = usage_report(database, live.id, live.access_id, "production", "2026-11", "CNY")
+    assert (unpriced.endpoints[0].billable, unpriced.endpoints[0].unit_price, unpriced.total.amount) == (2, None, 0)
 
 
-@pytest.mark.parametrize("bad", ["-1", "abc", "NaN", "Infinity", "0.0000001", ""])
+@pytest.mark.parametrize("bad", ["-1", "abc", "NaN", "Infinity", "0.0000001", "", "1000000000000", "1E+30"])
 def test_prices_are_refused_unless_finite_non_negative_with_six_places(bad: str) -> None:
     with pytest.raises(ValueError):
         parse_price(bad)
     assert parse_price("0.000001") == Decimal("0.000001")
+    assert str(parse_price("1E+2")) == "100" and str(parse_price("999999999999.999999")) == "999999999999.999999"
 
 
 def test_month_must_be_a_calendar_month() -> None:

@@ -45,3 +45,11 @@ def test_credentials_of_reads_current_state(tenants: TenantService) -> None:
     tenants.set_enabled(creds.tenant.access_id, False)
     assert tenants.credentials_of(creds.tenant.access_id).enabled is False
     assert tenants.credentials_of("missing") is None
+
+
+@pytest.mark.parametrize("bad", [-1, 2**31, True, 1.5])
+def test_limits_must_fit_their_column(tenants: TenantService, bad: object) -> None:
+    access_id = tenants.create("q").tenant.access_id
+    with pytest.raises(ValueError):
+        tenants.set_limits(access_id, per_day=bad)  # type: ignore[arg-type]
+    assert tenants.set_limits(access_id, per_day=2**31 - 1).quota.per_day == 2**31 - 1

@@ -89,7 +89,7 @@ class AppContext:
     meter: Meter | None = None
     """Records every authenticated call (staging and production); None on a private deployment."""
     redis: Any = None
-    """The Redis client shared by the replay record and the rate limiter (None: in-process)."""
+    """The Redis client shared by the replay record and the quotas (None: in-process)."""
 
     def ocr(self) -> OcrEngine:
         """The OCR engine, loaded on the first document request (~1 s once per process), so a

@@ -45,20 +45,16 @@ def _tenant(settings: Settings, access_id: str):  # noqa: ANN202
 @data_dir_option
 def usage(access_id: str, month: str | None, as_json: bool, as_csv: bool, data_dir: Path | None) -> None:
     """A customer's calls, billable calls and amount in one billing month."""
-    import time
-
-    from facesaas.auth.quotas import billing_day
-    from facesaas.metering import PriceBook, usage_report
+    from facesaas.metering import current_month, usage_report
 
     if as_json and as_csv:
         fail(click.UsageError("--json or --csv, not both"))
     settings = settings_for(data_dir)
-    month = month or billing_day(time.time(), settings.billing_utc_offset_hours).strftime("%Y-%m")
+    month = month or current_month(settings.billing_utc_offset_hours)
     info = _tenant(settings, access_id)
     database = _database(settings)
     try:
-        book = PriceBook(database, settings.currency)
-        report = usage_report(database, info.id, access_id, info.cluster, month, book.schedule(), settings.currency)
+        report = usage_report(database, info.id, access_id, info.cluster, month, settings.currency)
     except ValueError as exc:
         fail(exc)
     finally:

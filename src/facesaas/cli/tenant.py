@@ -39,16 +39,14 @@ def tenant() -> None:
 
 
 def _credentials_out(creds: NewCredentials, public_pem: str, as_json: bool) -> None:
-    payload = {**creds.tenant.as_dict(), "access_key": creds.access_key, "public_key_pem": public_pem}
-    package = creds.package_key.as_dict(with_key=True) if creds.package_key else {}
-    payload.update({k: package[k] for k in ("package_key", "package_key_id") if k in package})
+    payload = creds.as_dict(public_pem)
     if as_json:
         echo_json(payload)
     else:
         click.echo(f"AccessID:  {creds.tenant.access_id}   ({creds.tenant.cluster} cluster)\n"
                    f"AccessKey: {creds.access_key}   (shown once; store it now)")  # fmt: skip
-        if package:
-            click.echo(f"Package key id: {package['package_key_id']}\nPackage key:    {package['package_key']}   (for capture clients)")
+        if "package_key" in payload:
+            click.echo(f"Package key id: {payload['package_key_id']}\nPackage key:    {payload['package_key']}   (for capture clients)")
         click.echo()
         click.echo(public_pem, nl=False)
 

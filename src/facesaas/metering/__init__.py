@@ -10,7 +10,7 @@ Tenants are named by id here (the callers resolve AccessIDs): this package stand
 from facesaas.metering.meter import Meter, is_billable
 from facesaas.metering.prices import PriceBook, PriceEntry, PriceSchedule, parse_price
 from facesaas.metering.review import HEADROOM, HOST_RPS, Review, go_live_review
-from facesaas.metering.usage import UsageReport, month_days, usage_report
+from facesaas.metering.usage import UsageReport, current_month, month_days, usage_report
 
 __all__ = [
     "HEADROOM",
@@ -22,6 +22,7 @@ __all__ = [
     "Review",
     "UsageReport",
     "go_live_review",
+    "current_month",
     "is_billable",
     "month_days",
     "parse_price",

@@ -21,10 +21,13 @@ from facesaas.storage.database import Database
 __all__ = ["PriceBook", "PriceEntry", "parse_price"]
 
 MAX_DECIMALS = 6
+MAX_PRICE = Decimal(10) ** 12
+"""Prices stay below this (12 integer digits): the stored text fits its column."""
 
 
 def parse_price(text: str) -> Decimal:
-    """``text`` as a price ≥ 0 with at most 6 decimal places; ValueError otherwise."""
+    """``text`` as a price ≥ 0 and < 10¹² with at most 6 decimal places, in fixed-point form
+    ("1E+2" is 100); ValueError otherwise."""
     try:
         value = Decimal(text.strip())
     except (InvalidOperation, AttributeError) as exc:
@@ -33,7 +36,9 @@ def parse_price(text: str) -> Decimal:
         raise ValueError(f"a price is a finite amount ≥ 0, not {text!r}")
     if -value.as_tuple().exponent > MAX_DECIMALS:  # type: ignore[operator]
         raise ValueError(f"at most {MAX_DECIMALS} decimal places: {text!r}")
-    return value
+    if value >= MAX_PRICE:
+        raise ValueError(f"a price is below {MAX_PRICE:f}, not {text!r}")
+    return Decimal(f"{value:f}")
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ import numpy as np
 from sqlalchemy import func, select
 
 from facesaas.metering.models import Call
-from facesaas.storage.database import Database
+from facesaas.storage.database import Database, as_utc
 
 __all__ = ["Review", "EndpointReview", "go_live_review", "HEADROOM", "HOST_RPS"]
 
@@ -189,17 +189,10 @@ def go_live_review(
         notes.append("no calls recorded yet: run the integration and load tests on staging first")
     return Review(
         access_id=access_id, cluster=cluster, since=since,
-        first_call=_utc(first), last_call=_utc(last),
+        first_call=first and as_utc(first), last_call=last and as_utc(last),
         endpoints=sorted(reviews.values(), key=lambda e: (-e.calls, e.endpoint)),
         peak_rps=peak_rps, peak_at=None if peak is None else dt.datetime.fromtimestamp(int(peak.second), dt.UTC),
         predicted_peak_rps=float(predicted_peak_rps if predicted_peak_rps is not None else peak_rps),
         predicted_from="given" if predicted_peak_rps is not None else "the staging peak",
         mean_ms=round(float(np.mean(all_times)), 1) if all_times else None, host_rps=host_rps, notes=notes,
     )  # fmt: skip
-
-
-def _utc(value: dt.datetime | None) -> dt.datetime | None:
-    """SQLite returns naive datetimes (stored as UTC); PostgreSQL aware ones."""
-    if value is None:
-        return None
-    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)

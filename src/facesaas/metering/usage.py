@@ -12,17 +12,19 @@ import csv
 import datetime as dt
 import io
 import re
+import time
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import case, func, select
 
+from facesaas.auth.quotas import billing_day
 from facesaas.metering.models import Call
-from facesaas.metering.prices import PriceSchedule
+from facesaas.metering.prices import PriceBook
 from facesaas.storage.database import Database
 
-__all__ = ["UsageLine", "UsageReport", "usage_report", "month_days"]
+__all__ = ["UsageLine", "UsageReport", "usage_report", "month_days", "current_month"]
 
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 
@@ -34,6 +36,11 @@ def month_days(month: str) -> tuple[dt.date, dt.date]:
         raise ValueError(f"month must be YYYY-MM, not {month!r}")
     year, number = int(match.group(1)), int(match.group(2))
     return dt.date(year, number, 1), dt.date(year, number, calendar.monthrange(year, number)[1])
+
+
+def current_month(utc_offset_hours: int, now: float | None = None) -> str:
+    """The billing month ("YYYY-MM") of ``now`` (default: this instant)."""
+    return billing_day(time.time() if now is None else now, utc_offset_hours).strftime("%Y-%m")
 
 
 @dataclass
@@ -113,11 +120,13 @@ class UsageReport:
 
 
 def usage_report(
-    database: Database, tenant_id: int, access_id: str, cluster: str, month: str, prices: PriceSchedule, currency: str
+    database: Database, tenant_id: int, access_id: str, cluster: str, month: str, currency: str = "CNY"
 ) -> UsageReport:
-    """The usage of tenant ``tenant_id`` in ``month`` ("YYYY-MM", billing days). Cost: one
-    grouped query over the tenant's calls of the month (index on tenant and day)."""
+    """The usage of tenant ``tenant_id`` in ``month`` ("YYYY-MM", billing days; ValueError
+    otherwise), priced with the database's price table. Cost: one grouped query over the
+    tenant's calls of the month (index on tenant and day) and one read of the prices."""
     first, last = month_days(month)
+    prices = PriceBook(database, currency).schedule()
     query = (
         select(
             Call.day, Call.endpoint, func.count(),

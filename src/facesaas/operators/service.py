@@ -32,7 +32,7 @@ from facesaas.errors import ConsoleLoginFailed, ConsoleLoginThrottled, InternalE
 from facesaas.operators.models import LoginFailures, Operator, OperatorSession
 from facesaas.operators.passwords import check_password_rules, hash_password, new_salt, password_matches
 from facesaas.settings import Settings
-from facesaas.storage.database import Database
+from facesaas.storage.database import Database, as_utc
 
 __all__ = ["OperatorInfo", "OperatorService", "NewSession", "SessionInfo", "UnknownOperator", "normalize_username"]
 
@@ -53,11 +53,6 @@ def normalize_username(username: str) -> str:
     return username.strip().lower()
 
 
-def _utc(value: dt.datetime) -> dt.datetime:
-    """SQLite gives back naive datetimes; every stored time is UTC."""
-    return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
-
-
 def token_hash(token: str) -> str:
     """The stored form of a session token: SHA-256, hex."""
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
@@ -74,7 +69,7 @@ class OperatorInfo:
 
     @classmethod
     def of(cls, row: Operator) -> OperatorInfo:
-        return cls(row.id, row.username, bool(row.enabled), _utc(row.created_at))
+        return cls(row.id, row.username, bool(row.enabled), as_utc(row.created_at))
 
     def as_dict(self) -> dict[str, object]:
         return {"username": self.username, "enabled": self.enabled, "created_at": self.created_at.isoformat()}
@@ -184,7 +179,7 @@ class OperatorService:
         """Seconds the username stays locked (0: not locked). One indexed read."""
         with self._database.connect() as connection:
             until = connection.execute(select(LoginFailures.locked_until).where(LoginFailures.username == name)).scalar()
-        return max(0.0, (_utc(until) - now).total_seconds()) if until is not None else 0.0
+        return max(0.0, (as_utc(until) - now).total_seconds()) if until is not None else 0.0
 
     def login(self, username: str, password: str) -> NewSession:
         """Check the password and open a session. Raises ConsoleLoginThrottled while the username
@@ -207,7 +202,7 @@ class OperatorService:
             if self._record_failure(name, now):
                 raise ConsoleLoginThrottled(f"retry in {math.ceil(self.lockout.total_seconds())} s")
             raise ConsoleLoginFailed()
-        operator = OperatorInfo(row.id, row.username, True, _utc(row.created_at))
+        operator = OperatorInfo(row.id, row.username, True, as_utc(row.created_at))
         token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
         expires = now + self.session_lifetime
 
@@ -254,10 +249,10 @@ class OperatorService:
         )  # fmt: skip
         with self._database.connect() as connection:
             row = connection.execute(query).first()
-        if row is None or not row.enabled or _utc(row.expires_at) <= self._clock():
+        if row is None or not row.enabled or as_utc(row.expires_at) <= self._clock():
             return None
-        operator = OperatorInfo(row.id, row.username, True, _utc(row.created_at))
-        return SessionInfo(operator=operator, csrf_token=row.csrf_token, expires_at=_utc(row.expires_at))
+        operator = OperatorInfo(row.id, row.username, True, as_utc(row.created_at))
+        return SessionInfo(operator=operator, csrf_token=row.csrf_token, expires_at=as_utc(row.expires_at))
 
     def logout(self, token: str | None) -> None:
         """End the session of ``token`` (nothing if there is none)."""

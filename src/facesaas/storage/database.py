@@ -11,6 +11,7 @@ by itself when the database is back.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -22,7 +23,7 @@ from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 from facesaas.errors import ConfigurationError, InternalError, ServiceUnavailable
 
-__all__ = ["Base", "Database", "create_database", "database_error"]
+__all__ = ["Base", "Database", "as_utc", "create_database", "database_error"]
 
 
 def database_error(exc: SQLAlchemyError) -> ServiceUnavailable | InternalError:
@@ -32,6 +33,12 @@ def database_error(exc: SQLAlchemyError) -> ServiceUnavailable | InternalError:
     if isinstance(exc, (OperationalError, InterfaceError)) and "locked" not in str(exc.orig or exc):
         return ServiceUnavailable("database")
     return InternalError("database error")
+
+
+def as_utc(value: dt.datetime) -> dt.datetime:
+    """A stored time as an aware UTC datetime: every time is stored in UTC, and SQLite gives
+    them back naive (PostgreSQL aware)."""
+    return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
 
 
 class Base(DeclarativeBase):

@@ -24,6 +24,10 @@ from facesaas.tenants.package_keys import PackageKeyInfo, add_package_key
 __all__ = ["QuotaLimits", "TenantInfo", "CustomerCredentials", "NewCredentials", "TenantService", "UnknownTenant", "check_access_key"]
 
 
+MAX_LIMIT = 2**31 - 1
+"""The largest quota a tenant row holds (a 32-bit integer column)."""
+
+
 class UnknownTenant(LookupError):
     """No tenant has this AccessID (CLI-side error; the API maps it to UnknownAccessId)."""
 
@@ -86,6 +90,16 @@ class NewCredentials:
     tenant: TenantInfo
     access_key: str
     package_key: PackageKeyInfo | None = None
+
+    def as_dict(self, public_pem: str) -> dict:
+        """What the customer needs to call, given once (``facesaas tenant create --json``, the
+        console's credentials download): the tenant, its AccessKey, the server public key and,
+        when one was issued, the liveness package key and its id."""
+        payload = {**self.tenant.as_dict(), "access_key": self.access_key, "public_key_pem": public_pem}
+        if self.package_key is not None:
+            package = self.package_key.as_dict(with_key=True)
+            payload.update({k: package[k] for k in ("package_key", "package_key_id") if k in package})
+        return payload
 
 
 def check_access_key(tenant: CustomerRecord, access_key: bytes) -> bool:
@@ -213,8 +227,8 @@ class TenantService:
         """Set the tenant's quotas (0: unlimited, None: the deployment's default); every worker
         applies them from the next request on."""
         for value in (per_second, per_day, concurrent):
-            if value is not None and (not isinstance(value, int) or value < 0):
-                raise ValueError("limits are whole numbers ≥ 0 (0: unlimited)")
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_LIMIT):
+                raise ValueError(f"limits are whole numbers from 0 to {MAX_LIMIT} (0: unlimited)")
 
         def change(row: Tenant) -> None:
             row.limit_per_second, row.limit_per_day, row.limit_concurrent = per_second, per_day, concurrent

@@ -58,7 +58,8 @@ def test_tenant_lifecycle_through_the_json_api(console: ConsoleClient, server: R
 
     limited = console.post(f"/console/api/tenants/{access_id}/limits", {"per_second": 5, "per_day": 0}).json()["tenant"]
     assert (limited["per_second"], limited["per_day"], limited["concurrent"]) == (5, 0, None)
-    for bad in ({"per_second": -1}, {"per_day": 1.5}, {"concurrent": "3"}, {"per_second": True}):
+    for bad in ({"per_second": -1}, {"per_day": 1.5}, {"concurrent": "3"}, {"per_second": True}, {"per_day": 2**31},
+                {"concurrent": 10**30}):  # fmt: skip
         _error(console.post(f"/console/api/tenants/{access_id}/limits", bad), -2003, 400)
 
     promoted = console.post(f"/console/api/tenants/{access_id}/promote").json()

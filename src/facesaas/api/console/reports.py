@@ -11,8 +11,6 @@ all its calls).
 from __future__ import annotations
 
 import math
-import re
-import time
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
@@ -21,17 +19,13 @@ from starlette.concurrency import run_in_threadpool
 
 from facesaas.api.console.security import Operator
 from facesaas.api.responses import ok
-from facesaas.auth.quotas import billing_day
 from facesaas.errors import ConsoleUnknownTenant, InvalidParameter, MissingParameter
-from facesaas.metering import PriceBook, UsageReport, go_live_review, usage_report
+from facesaas.metering import current_month, go_live_review, month_days, usage_report
 from facesaas.tenants.service import TenantInfo, UnknownTenant
 
 __all__ = ["router"]
 
 router = APIRouter(prefix="/console/api", include_in_schema=False)
-
-_MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
-
 
 async def _tenant(request: Request, access_id: str | None) -> TenantInfo:
     if not access_id:
@@ -67,19 +61,19 @@ async def usage(
     (default: the current billing month, FACESAAS_BILLING_UTC_OFFSET_HOURS); ``format=csv``
     answers the same as a CSV download."""
     settings = request.app.state.context.settings
-    chosen = month or billing_day(time.time(), settings.billing_utc_offset_hours).strftime("%Y-%m")
-    if not _MONTH.match(chosen):
-        raise InvalidParameter("month must be YYYY-MM")
+    chosen = month or current_month(settings.billing_utc_offset_hours)
+    try:
+        month_days(chosen)
+    except ValueError as exc:
+        raise InvalidParameter("month must be YYYY-MM") from exc
     if answer_format not in ("json", "csv"):
         raise InvalidParameter("format must be json or csv")
     tenant = await _tenant(request, access_id)
     database = request.app.state.context.database
 
-    def report_of() -> UsageReport:
-        schedule = PriceBook(database, settings.currency).schedule()
-        return usage_report(database, tenant.id, tenant.access_id, tenant.cluster, chosen, schedule, settings.currency)
-
-    report = await run_in_threadpool(report_of)
+    report = await run_in_threadpool(
+        usage_report, database, tenant.id, tenant.access_id, tenant.cluster, chosen, settings.currency
+    )
     if answer_format == "csv":
         request.state.rtn = 0
         return Response(

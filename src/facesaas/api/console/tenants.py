@@ -25,6 +25,7 @@ from starlette.concurrency import run_in_threadpool
 
 from facesaas.api.console.security import CsrfChecked, Operator, read_form, read_json
 from facesaas.api.responses import ok
+from facesaas.auth.access_keys import CLUSTERS
 from facesaas.errors import ConsoleTenantConflict, ConsoleUnknownTenant, InvalidParameter, MissingParameter
 from facesaas.tenants.service import NewCredentials, TenantService, UnknownTenant
 
@@ -33,7 +34,6 @@ __all__ = ["router", "forms", "credentials_payload"]
 router = APIRouter(prefix="/console/api/tenants", include_in_schema=False)
 forms = APIRouter(prefix="/console/tenants", include_in_schema=False)
 
-CLUSTERS = ("private", "staging", "production")
 LIMITS = ("per_second", "per_day", "concurrent")
 T = TypeVar("T")
 
@@ -45,15 +45,7 @@ def _tenants(request: Request) -> TenantService:
 def credentials_payload(request: Request, creds: NewCredentials) -> dict[str, Any]:
     """What a customer needs to call: the tenant, its AccessKey, the server public key and, when
     one was issued, its liveness package key (the shape of ``facesaas tenant create --json``)."""
-    payload: dict[str, Any] = {
-        **creds.tenant.as_dict(),
-        "access_key": creds.access_key,
-        "public_key_pem": request.app.state.context.keys.public_pem,
-    }
-    if creds.package_key is not None:
-        package = creds.package_key.as_dict(with_key=True)
-        payload.update({k: package[k] for k in ("package_key", "package_key_id") if k in package})
-    return payload
+    return creds.as_dict(request.app.state.context.keys.public_pem)
 
 
 async def _call(func: Callable[..., T], *args: Any, **kwargs: Any) -> T:

@@ -68,13 +68,14 @@ def compare_photos(engine: FaceEngine, calibration: Calibration, request: TryReq
     similarity = None
     if embedding_a is not None and embedding_b is not None:
         similarity = round(engine.similarity(embedding_a, embedding_b), 4)
+    ladder = {rate: calibration.similarity_threshold(rate) for rate in TRUE_NEGATIVE_RATES}
     thresholds = [
         {
             "true_negative_rate": rate,
-            "similarity": round(calibration.similarity_threshold(rate), 4),
-            "same_person": None if similarity is None else similarity >= calibration.similarity_threshold(rate),
+            "similarity": round(threshold, 4),
+            "same_person": None if similarity is None else similarity >= threshold,
         }
-        for rate in TRUE_NEGATIVE_RATES
+        for rate, threshold in ladder.items()
     ]
     return {"image_a": photo_a, "image_b": photo_b, "similarity": similarity, "thresholds": thresholds}
 
