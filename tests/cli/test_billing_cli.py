@@ -51,6 +51,7 @@ def test_review_promote_price_and_bill(settings: Settings, astronaut_jpeg: bytes
     assert endpoints[VERIFICATION_PATH]["error_rate"] == 1.0 and endpoints[EXTRACTION_PATH]["p50_ms"] > 0
     assert review["capacity"]["required_rps"] == 60.0 and review["capacity"]["hosts"] == 2
     assert "Production capacity at 1.5 x" in _run("review", staging["access_id"], *data)[1]
+    assert _run("review", staging["access_id"], "--predicted-peak", "1e308", *data)[0] == 2  # a usage error
 
     assert _run("tenant", "limits", staging["access_id"], "--per-second", "50", "--json", *data)[1].count('"per_second": 50') == 1
     code, out = _run("tenant", "limits", staging["access_id"], "--per-day", "lots", *data)

@@ -127,5 +127,8 @@ def test_go_live_review_reports_volumes_errors_latency_peak_and_capacity(databas
                            since=dt.datetime.fromtimestamp(base + 399, dt.UTC))  # fmt: skip
     assert since.calls == 5 and since.peak_rps == 1
     assert "Production capacity at 1.5 x" in review.text()
+    for bad in ({"predicted_peak_rps": 1e308}, {"predicted_peak_rps": -1.0}, {"host_rps": 0.0}):
+        with pytest.raises(ValueError):
+            go_live_review(database, tenant.id, tenant.access_id, "staging", **bad)
     empty = go_live_review(database, TenantService(database.sessions).create("new", "staging").tenant.id, "x", "staging")
     assert empty.calls == 0 and empty.peak_rps == 0 and empty.hosts == 0 and "no calls" in " ".join(empty.notes)

@@ -70,9 +70,10 @@ def usage(access_id: str, month: str | None, as_json: bool, as_csv: bool, data_d
 @click.command()
 @click.argument("access_id")
 @click.option("--since", type=click.DateTime(["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"]), default=None, help="Only calls from then on (UTC).")
-@click.option("--predicted-peak", type=click.FloatRange(min=0), default=None,
+# The bounds are metering.MAX_PREDICTED_RPS (not imported here: the CLI starts without numpy).
+@click.option("--predicted-peak", type=click.FloatRange(min=0, max=1_000_000), default=None,
               help="The customer's predicted production peak, requests/s (default: the staging peak).")
-@click.option("--host-rps", type=click.FloatRange(min=0.1), default=None,
+@click.option("--host-rps", type=click.FloatRange(min=0.1, max=1_000_000), default=None,
               help="Requests/s one production host serves (default: the measured 34/s of docs/deploy.md).")
 @click.option("--json", "as_json", is_flag=True)
 @data_dir_option

@@ -9,12 +9,13 @@ Tenants are named by id here (the callers resolve AccessIDs): this package stand
 
 from facesaas.metering.meter import Meter, is_billable
 from facesaas.metering.prices import PriceBook, PriceEntry, PriceSchedule, parse_price
-from facesaas.metering.review import HEADROOM, HOST_RPS, Review, go_live_review
+from facesaas.metering.review import HEADROOM, HOST_RPS, MAX_PREDICTED_RPS, Review, go_live_review
 from facesaas.metering.usage import UsageReport, current_month, month_days, usage_report
 
 __all__ = [
     "HEADROOM",
     "HOST_RPS",
+    "MAX_PREDICTED_RPS",
     "Meter",
     "PriceBook",
     "PriceEntry",

@@ -21,7 +21,7 @@ from sqlalchemy import func, select
 from facesaas.metering.models import Call
 from facesaas.storage.database import Database, as_utc
 
-__all__ = ["Review", "EndpointReview", "go_live_review", "HEADROOM", "HOST_RPS"]
+__all__ = ["Review", "EndpointReview", "go_live_review", "HEADROOM", "HOST_RPS", "MAX_PREDICTED_RPS"]
 
 HEADROOM = 1.5
 """The manual's production sizing: 1.5 × the predicted peak (表 6.1, 生产集群)."""
@@ -31,6 +31,10 @@ HOST_RPS = 34.0
 Milvus: bench/results/throughput-*.md, docs/deploy.md). Override with ``host_rps``."""
 
 MIN_CALLS_FOR_P99 = 100
+
+MAX_PREDICTED_RPS = 1_000_000.0
+"""The largest predicted peak (requests/s) a review takes; beyond it the capacity figures
+stop being numbers (1.5 × 1e308 is infinite)."""
 
 
 @dataclass
@@ -141,7 +145,12 @@ def go_live_review(
     predicted_peak_rps: float | None = None,
     host_rps: float = HOST_RPS,
 ) -> Review:
-    """Review the calls of ``tenant_id`` (since ``since``, else all of them)."""
+    """Review the calls of ``tenant_id`` (since ``since``, else all of them). ValueError when
+    ``predicted_peak_rps`` is not in 0–MAX_PREDICTED_RPS or ``host_rps`` is not > 0."""
+    if predicted_peak_rps is not None and not 0 <= predicted_peak_rps <= MAX_PREDICTED_RPS:
+        raise ValueError(f"the predicted peak is 0 to {MAX_PREDICTED_RPS:g} requests/s")
+    if not 0 < host_rps <= MAX_PREDICTED_RPS:
+        raise ValueError(f"requests/s per host is above 0 and at most {MAX_PREDICTED_RPS:g}")
     where = [Call.tenant_id == tenant_id]
     if since is not None:
         where.append(Call.started_at >= since)

@@ -100,7 +100,7 @@ def test_go_live_review(console: ConsoleClient, server: RunningServer, astronaut
 
     given = console.get(f"/console/api/review?access_id={access_id}&predicted_peak_rps=20").json()["review"]
     assert given["capacity"]["predicted_peak_rps"] == 20 and given["capacity"]["required_rps"] == 30
-    for bad in ("abc", "-1", "nan", "inf"):
+    for bad in ("abc", "-1", "nan", "inf", "1e308", "1000001"):
         _error(console.get(f"/console/api/review?access_id={access_id}&predicted_peak_rps={bad}"), -2003, 400)
     _error(console.get("/console/api/review?access_id=nobody"), -1015, 404)
     _error(console.get("/console/api/review"), -2002, 400)

@@ -20,7 +20,7 @@ from starlette.concurrency import run_in_threadpool
 from facesaas.api.console.security import Operator
 from facesaas.api.responses import ok
 from facesaas.errors import ConsoleUnknownTenant, InvalidParameter, MissingParameter
-from facesaas.metering import current_month, go_live_review, month_days, usage_report
+from facesaas.metering import MAX_PREDICTED_RPS, current_month, go_live_review, month_days, usage_report
 from facesaas.tenants.service import TenantInfo, UnknownTenant
 
 __all__ = ["router"]
@@ -44,8 +44,8 @@ def _peak(text: str | None) -> float | None:
         value = float(text)
     except ValueError:
         value = -1.0
-    if not (math.isfinite(value) and value >= 0):
-        raise InvalidParameter("predicted_peak_rps must be a number >= 0")
+    if not (math.isfinite(value) and 0 <= value <= MAX_PREDICTED_RPS):
+        raise InvalidParameter(f"predicted_peak_rps must be a number from 0 to {MAX_PREDICTED_RPS:g}")
     return value
 
 
