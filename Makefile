@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 BENCH_STAMP := $(VENV)/.installed-bench
 
-.PHONY: install run test test-sqlite test-postgres milvus milvus-stop milvus-scale throughput metering bench bench-scale identification documents liveness image-types calibrate docs clean
+.PHONY: install run test test-sqlite test-postgres milvus milvus-stop milvus-scale throughput metering bench bench-scale identification documents liveness liveness-video face-mesh-model image-types calibrate docs clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -43,6 +43,12 @@ milvus-stop:
 # Milvus index choices at 1 M synthetic faces against exact search (~25 minutes; needs `make milvus`).
 milvus-scale: milvus
 	$(BIN)/python bench/milvus_scale.py
+
+# Rebuild src/facesaas/face/models/face_mesh.onnx from the pinned mediapipe==0.10.21 wheel and check
+# it is byte-identical to the committed file (the wheel is fetched by pip here, never at run time).
+face-mesh-model: install
+	$(BIN)/python -m pip install --quiet -e '.[models]'
+	$(BIN)/python scripts/convert_face_mesh.py --check
 
 # Signed HTTP extraction at 1/2/4 workers and 1-16 clients over PostgreSQL, Redis and Milvus,
 # against in-process calls in the same run (~4 minutes; needs `make milvus`).
