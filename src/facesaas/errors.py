@@ -46,12 +46,19 @@ __all__ = [
     "InvalidFeature",
     "FeatureModelMismatch",
     "DocumentNeedsImage",
+    "VideoTooLarge",
+    "CorruptVideo",
+    "VideoTooLong",
     "NoFaceDetected",
     "TooManyFaces",
     "HolderNotFound",
     "RepoNotFound",
     "UserNotFound",
     "DuplicateUserId",
+    "LivenessSessionNotFound",
+    "LivenessSessionExpired",
+    "LivenessSessionUsed",
+    "LivenessPreviewLimit",
     "NotFound",
     "MethodNotAllowed",
     "Overloaded",
@@ -315,6 +322,29 @@ class DocumentNeedsImage(InvalidInput):
     )
 
 
+class VideoTooLarge(InvalidInput):
+    rtn = -2014
+    http_status = 413
+    message = "video too large"
+    cause = "The uploaded liveness clip exceeds FACESAAS_MAX_VIDEO_BYTES (default 20 MB)."
+
+
+class CorruptVideo(InvalidInput):
+    rtn = -2015
+    message = "video cannot be decoded"
+    cause = "The clip is not WebM (VP8/VP9) or MP4 (H.264), holds no video stream, or is truncated or corrupt."
+
+
+class VideoTooLong(InvalidInput):
+    rtn = -2016
+    http_status = 413
+    message = "video too long or too large in pixels"
+    cause = (
+        "The clip runs longer than FACESAAS_MAX_VIDEO_SECONDS (default 30 s) or its frames are "
+        "larger than 1920 × 1080 pixels; nothing past the limit is decoded."
+    )
+
+
 # --- well-formed but unusable (422) ------------------------------------------------------
 
 
@@ -365,6 +395,37 @@ class DuplicateUserId(FaceSaaSError):
     http_status = 409
     message = "user_id already registered in this repository"
     cause = "Registering an existing user_id never overwrites it: delete it first (mode 3)."
+
+
+# --- H5 video liveness sessions (docs/liveness.md) ----------------------------------------
+
+
+class LivenessSessionNotFound(FaceSaaSError):
+    rtn = -6001
+    http_status = 404
+    message = "no such liveness session"
+    cause = "The session_id is not one of this AccessID's sessions, or the page token is unknown."
+
+
+class LivenessSessionExpired(FaceSaaSError):
+    rtn = -6002
+    http_status = 410
+    message = "liveness session expired"
+    cause = "The session's expiry (expire_seconds after it was created) has passed before a clip was uploaded."
+
+
+class LivenessSessionUsed(FaceSaaSError):
+    rtn = -6003
+    http_status = 409
+    message = "liveness session already used"
+    cause = "A clip was already uploaded with this token: a token admits exactly one clip."
+
+
+class LivenessPreviewLimit(FaceSaaSError):
+    rtn = -6004
+    http_status = 429
+    message = "too many preview frames for this session"
+    cause = "The H5 page sent more live-feedback frames than one session allows (FACESAAS_H5_MAX_PREVIEW_FRAMES)."
 
 
 # --- routing / server ---------------------------------------------------------------------
@@ -490,6 +551,13 @@ ERROR_CLASSES: tuple[type[FaceSaaSError], ...] = (
     NoFaceDetected,
     TooManyFaces,
     HolderNotFound,
+    VideoTooLarge,
+    CorruptVideo,
+    VideoTooLong,
+    LivenessSessionNotFound,
+    LivenessSessionExpired,
+    LivenessSessionUsed,
+    LivenessPreviewLimit,
     RepoNotFound,
     UserNotFound,
     DuplicateUserId,

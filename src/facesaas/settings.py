@@ -116,6 +116,20 @@ class Settings(BaseSettings):
     console_lockout_seconds: float = Field(
         60.0, ge=0, description="How long a username stays locked after console_login_failures failed logins."
     )
+    h5_action_count: int = Field(
+        3, ge=2, le=4, description="Actions an H5 liveness session asks for when its create call does not say (2–4)."
+    )
+    h5_session_seconds: int = Field(
+        300, ge=30, le=3600, description="Default life of an H5 liveness session (its page token) before a clip must be uploaded."
+    )
+    h5_result_hours: float = Field(
+        24.0, gt=0, le=720, description="How long a judged H5 session (its result, best frame and feature) is kept, then deleted."
+    )
+    h5_max_preview_frames: int = Field(
+        400, ge=0, le=10_000, description="Live-feedback frames an H5 page may send per session (each ~10 ms of CPU)."
+    )
+    max_video_bytes: int = Field(20_000_000, ge=100_000, le=200_000_000, description="Largest H5 liveness clip accepted.")
+    max_video_seconds: float = Field(30.0, ge=2, le=120, description="Longest H5 liveness clip decoded.")
     test_data_dir: Path = Field(Path("../shared/data"), description="Evaluation images for tests and benchmarks.")
 
     def multi_process_problem(self) -> str | None:

@@ -20,6 +20,7 @@ from starlette.concurrency import run_in_threadpool
 from facesaas import __version__
 from facesaas.api.calls import CallMiddleware
 from facesaas.api.console import install_console
+from facesaas.api.h5 import install_h5
 from facesaas.api.context import build_context
 from facesaas.api.docs import install_docs
 from facesaas.api.errors import error_response, install_error_handlers
@@ -90,6 +91,7 @@ def create_app(settings: Settings | None = None, *, replay_store: ReplayStore | 
     app.include_router(repositories.router)
     app.include_router(documents.router)
     app.include_router(liveness.router)
+    install_h5(app)  # /h5: the video liveness page and its token-gated calls, outside the schema
     install_openapi(app)
     install_docs(app)
     if chosen.console:

@@ -20,9 +20,12 @@ from facesaas.errors import FaceSaaSError, Overloaded
 from facesaas.face.calibration import Calibration, load_calibration
 from facesaas.face.engine import FaceEngine, get_engine
 from facesaas.inputs import ImageLimits
+from facesaas.imaging.video import VideoLimits
+from facesaas.liveness.h5 import H5Defaults, VideoLiveness
 from facesaas.liveness.infrared import infrared_check
 from facesaas.liveness.keys import PackageKeyStore
 from facesaas.liveness.service import PackageChecker
+from facesaas.liveness.sessions import VideoSessions
 from facesaas.metering import Meter
 from facesaas.operators import OperatorService
 from facesaas.recognition import IdCardReader, InfraredCheck
@@ -83,6 +86,8 @@ class AppContext:
     check_infrared: InfraredCheck
     operators: OperatorService
     """The console's operator accounts and sessions (docs/console.md)."""
+    video: VideoLiveness
+    """H5 video liveness sessions, their page's calls and the clip judge (docs/liveness.md)."""
     quotas: Quotas = field(default_factory=MemoryQuotas)
     default_quota: QuotaLimits = QuotaLimits(0, 0, 0)
     """The deployment's limits for customers without their own (settings)."""
@@ -182,6 +187,12 @@ def build_context(settings: Settings, *, replay_store: ReplayStore | None = None
         ),
         check_infrared=infrared_check(engine),
         operators=OperatorService.from_settings(database, settings),
+        video=VideoLiveness(
+            VideoSessions(database), engine, calibration,
+            VideoLimits(settings.max_video_bytes, settings.max_video_seconds),
+            H5Defaults(settings.h5_action_count, settings.h5_session_seconds, settings.h5_result_hours,
+                       settings.h5_max_preview_frames, settings.inference_threads),
+        ),  # fmt: skip
         quotas=quotas,
         default_quota=QuotaLimits(settings.rate_limit_per_second, settings.daily_quota, settings.concurrent_per_tenant),
         meter=Meter(database, settings.cluster, offset) if settings.cluster != "private" else None,

@@ -9,7 +9,9 @@ from facesaas.recognition.service import (
     IdCardReader,
     InfraredCheck,
     PackageEvidence,
+    database_embedding,
     extract_features,
+    validate_database_side,
     verify_package_pair,
     verify_pair,
 )
@@ -20,6 +22,8 @@ __all__ = [
     "InfraredCheck",
     "PackageEvidence",
     "PackageVerificationRequest",
+    "database_embedding",
+    "validate_database_side",
     "VerificationRequest",
     "extract_features",
     "verify_package_pair",

@@ -47,7 +47,9 @@ __all__ = [
     "InfraredCheck",
     "InfraredOutcome",
     "PackageEvidence",
+    "database_embedding",
     "extract_features",
+    "validate_database_side",
     "verify_pair",
     "verify_package_pair",
 ]
@@ -193,13 +195,39 @@ def _rect(face: Face) -> dict[str, int]:
 
 
 def _database_face(engine: FaceEngine, request: VerificationRequest, limits: ImageLimits) -> np.ndarray:
-    if request.database_image_feature is not None:
-        return decode_feature(request.database_image_feature, "database_image_feature")[0]
-    assert request.database_image_content is not None
-    assert request.database_image_type is not None  # checked by _validate_verification
-    bgr = load_image(request.database_image_content, "database_image_content", limits)
-    prepared = _prepare(bgr, request.database_image_type)
-    analysis = engine.analyze(prepared.image, max_faces=1, auto_rotate=request.auto_rotate_for_database)
+    return database_embedding(
+        engine, content=request.database_image_content, feature=request.database_image_feature,
+        image_type=request.database_image_type, auto_rotate=request.auto_rotate_for_database, limits=limits,
+    )  # fmt: skip
+
+
+def validate_database_side(content: str | None, feature: str | None, image_type: int | None, *,
+                           required: bool = True) -> None:  # fmt: skip
+    """CS202.2's rules for the database side: an image or a feature (exactly one; neither is
+    -2002 only when ``required``), an image needs its type, 101 applies to images only."""
+    if content is None and feature is None and required:
+        raise MissingParameter("database_image_content or database_image_feature")
+    if content is not None and feature is not None:
+        raise InvalidParameter("give database_image_content or database_image_feature, not both")
+    if content is not None and image_type is None:
+        raise MissingParameter("database_image_type")
+    if image_type is not None:
+        require_choice(image_type, DATABASE_IMAGE_TYPES, "database_image_type")
+    if image_type == 101 and feature is not None:
+        raise InvalidParameter("database_image_type 101 (detect the mesh kind) applies to images only, as the manual says")
+
+
+def database_embedding(engine: FaceEngine, *, content: str | None, feature: str | None, image_type: int | None,
+                       auto_rotate: bool, limits: ImageLimits) -> np.ndarray:  # fmt: skip
+    """The database face of CS202.2 (checked by :func:`validate_database_side` first): the
+    first face of ``feature``, or the largest face of the image ``content`` (base64) prepared
+    for its ``image_type``; -3001 if it has none. Cost ~30 ms for an image."""
+    if feature is not None:
+        return decode_feature(feature, "database_image_feature")[0]
+    assert content is not None and image_type is not None
+    bgr = load_image(content, "database_image_content", limits)
+    prepared = _prepare(bgr, image_type)
+    analysis = engine.analyze(prepared.image, max_faces=1, auto_rotate=auto_rotate)
     if not analysis.faces:
         raise NoFaceDetected("database_image_content")
     # An ID photo holds one person; if several faces are found the largest is the subject
@@ -210,20 +238,13 @@ def _database_face(engine: FaceEngine, request: VerificationRequest, limits: Ima
 def _validate_verification(request: VerificationRequest, *, package: bool = False) -> None:
     if package and (request.query_image_content is not None or request.query_image_feature is not None):
         raise InvalidParameter("give query_image_package or query_image_content/query_image_feature, not both")
-    for side in ("database",) if package else ("query", "database"):
-        content = getattr(request, f"{side}_image_content")
-        feature = getattr(request, f"{side}_image_feature")
-        if content is None and feature is None:
-            raise MissingParameter(f"{side}_image_content or {side}_image_feature")
-        if content is not None and feature is not None:
-            raise InvalidParameter(f"give {side}_image_content or {side}_image_feature, not both")
+    if not package:
+        if request.query_image_content is None and request.query_image_feature is None:
+            raise MissingParameter("query_image_content or query_image_feature")
+        if request.query_image_content is not None and request.query_image_feature is not None:
+            raise InvalidParameter("give query_image_content or query_image_feature, not both")
+    validate_database_side(request.database_image_content, request.database_image_feature, request.database_image_type)
     require_choice(request.query_image_type, QUERY_IMAGE_TYPES, "query_image_type")
-    if request.database_image_content is not None and request.database_image_type is None:
-        raise MissingParameter("database_image_type")
-    if request.database_image_type is not None:
-        require_choice(request.database_image_type, DATABASE_IMAGE_TYPES, "database_image_type")
-    if request.database_image_type == 101 and request.database_image_feature is not None:
-        raise InvalidParameter("database_image_type 101 (detect the mesh kind) applies to images only, as the manual says")
     info = request.query_image_additional_info
     if info is not None and info.infrared_face_image_content and request.query_image_content is None:
         raise InvalidParameter("query_image_additional_info needs query_image_content (the colour photo taken with it)")

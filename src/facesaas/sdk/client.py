@@ -41,6 +41,8 @@ OCR_PATH = "/face/basic/ocr"
 DISTINGUISH_PATH = "/face/basic/distinguish"
 CLASSIFICATION_PATH = "/face/basic/license_classification"
 PACKAGE_PATH = "/face/basic/check_image_package"
+VIDEO_SESSION_PATH = "/face/basic/video_liveness/create_session"
+VIDEO_RESULT_PATH = "/face/basic/video_liveness/query_result"
 
 
 class ApiError(Exception):
@@ -218,3 +220,20 @@ class Client:
         ``check_anti_screen_threshold="low"``, ``return_image_list=False``."""
         payload = {"query_image_package": package, **{f"query_image_package_{k}": v for k, v in options.items()}}
         return self.call(PACKAGE_PATH, payload)
+
+    def create_video_session(self, *, database_image: bytes | None = None, **options: Any) -> dict[str, Any]:
+        """101.4: a new H5 video liveness session. ``options``: action_count, expire_seconds,
+        customer_defined_content, database_image_type (default 1 with ``database_image``),
+        database_image_feature, true_negative_rate, check_*_threshold. Send the answer's
+        ``page_url`` to the end user's browser; keep ``session_id`` for
+        :meth:`query_video_result`."""
+        payload = dict(options)
+        if database_image is not None:
+            payload["database_image_content"] = _b64(database_image)
+            payload.setdefault("database_image_type", 1)
+        return self.call(VIDEO_SESSION_PATH, payload)
+
+    def query_video_result(self, session_id: str) -> dict[str, Any]:
+        """101.5: the session's state (``session_status``) and, once its clip is judged,
+        ``video_liveness_result``."""
+        return self.call(VIDEO_RESULT_PATH, {"session_id": session_id})
