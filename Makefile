@@ -89,6 +89,12 @@ documents: install
 liveness: install
 	$(BIN)/python bench/liveness.py
 
+# H5 video liveness: detection rate per action, BPCER, APCER per attack kind and cost per second
+# of video on clips generated from held-out CelebA photos (~20 minutes on 2 cores):
+# bench/results/liveness-video-latest.md.
+liveness-video: install
+	$(BIN)/python bench/liveness_video.py
+
 # Verification per image type (mesh watermarks before/after de-meshing, chip photos, card
 # recaptures, 302/303 scenes, infrared) on photos rendered from CelebA faces (~7 minutes):
 # bench/results/image-types-latest.md.

@@ -33,8 +33,10 @@ from pathlib import Path
 import numpy as np
 
 
-def convert(tflite_bytes: bytes) -> bytes:
-    """Return the serialized ONNX model for the face landmark network in ``tflite_bytes``."""
+def convert(tflite_bytes: bytes, side: int, outputs: tuple[str, ...], graph_name: str) -> bytes:
+    """Return the serialized ONNX model for the landmark network in ``tflite_bytes``: input
+    ``image`` (N, 3, side, side), the network's outputs flattened to (N, size) under the names
+    ``outputs`` (in the network's output order)."""
     import onnx
     import tflite
     from onnx import TensorProto, helper, numpy_helper
@@ -61,8 +63,12 @@ def convert(tflite_bytes: bytes) -> bytes:
     def name(index: int) -> str:
         return f"t{index}"
 
-    def add_constant(label: str, value: np.ndarray) -> str:
-        if value.dtype == np.float32:
+    def weight(index: int) -> tuple[np.ndarray, bool]:
+        """A constant operand as float32, and whether it was stored as float16."""
+        return (half[index], True) if index in half else (constant(index), False)
+
+    def add_constant(label: str, value: np.ndarray, from_half: bool) -> str:
+        if from_half:
             # Weights came from float16: store them as such and cast once at load.
             initializers.append(numpy_helper.from_array(value.astype(np.float16), label + "_f16"))
             nodes.append(helper.make_node("Cast", [label + "_f16"], [label], to=TensorProto.FLOAT))
@@ -99,28 +105,28 @@ def convert(tflite_bytes: bytes) -> bytes:
         elif kind in ("CONV_2D", "DEPTHWISE_CONV_2D"):
             options = tflite.Conv2DOptions() if kind == "CONV_2D" else tflite.DepthwiseConv2DOptions()
             options.Init(table.Bytes, table.Pos)
-            weight = half[inputs[1]]
-            bias = half[inputs[2]] if inputs[2] in half else constant(inputs[2])
+            weights, weights_half = weight(inputs[1])
+            bias, bias_half = weight(inputs[2])
             if kind == "CONV_2D":
-                kernel = weight.transpose(0, 3, 1, 2)  # OHWI -> OIHW
+                kernel = weights.transpose(0, 3, 1, 2)  # OHWI -> OIHW
                 group = 1
             else:
-                kernel = weight.transpose(3, 0, 1, 2)  # 1HW(C*m) -> (C*m)1HW
+                kernel = weights.transpose(3, 0, 1, 2)  # 1HW(C*m) -> (C*m)1HW
                 group = int(tensor(inputs[0]).ShapeAsNumpy()[3])
             stride = (options.StrideH(), options.StrideW())
             pads = same_pads(inputs[0], kernel.shape[2:], stride, options.Padding())
             target, extra = activation(name(out), options.FusedActivationFunction())
-            w = add_constant(f"w{position}", np.ascontiguousarray(kernel))
-            b = add_constant(f"b{position}", bias.astype(np.float32))
+            w = add_constant(f"w{position}", np.ascontiguousarray(kernel), weights_half)
+            b = add_constant(f"b{position}", bias.astype(np.float32), bias_half)
             nodes.append(helper.make_node(
                 "Conv", [name(inputs[0]), w, b], [target], kernel_shape=list(kernel.shape[2:]),
                 strides=list(stride), pads=pads, group=group,
                 dilations=[options.DilationHFactor(), options.DilationWFactor()]))
             nodes.extend(extra)
         elif kind == "PRELU":
-            slope = half[inputs[1]] if inputs[1] in half else constant(inputs[1])
+            slope, slope_half = weight(inputs[1])
             slope = slope.reshape(-1, 1, 1)
-            nodes.append(helper.make_node("PRelu", [name(inputs[0]), add_constant(f"a{position}", slope)],
+            nodes.append(helper.make_node("PRelu", [name(inputs[0]), add_constant(f"a{position}", slope, slope_half)],
                                           [name(out)]))
         elif kind == "ADD":
             options = tflite.AddOptions()
@@ -144,22 +150,29 @@ def convert(tflite_bytes: bytes) -> bytes:
             pads = [int(nhwc[a][0]) for a in order] + [int(nhwc[a][1]) for a in order]
             initializers.append(numpy_helper.from_array(np.array(pads, dtype=np.int64), f"p{position}"))
             nodes.append(helper.make_node("Pad", [name(inputs[0]), f"p{position}"], [name(out)]))
+        elif kind == "RESHAPE":
+            # Only the flattening of a 1×1 feature map into the output vector: with H = W = 1 the
+            # NCHW and NHWC orders of its elements agree.
+            _, height, width, _ = tensor(inputs[0]).ShapeAsNumpy()
+            if (height, width) != (1, 1):
+                raise ValueError("RESHAPE of a feature map larger than 1×1 not handled")
+            size = int(np.prod(tensor(out).ShapeAsNumpy()[1:]))
+            initializers.append(numpy_helper.from_array(np.array([-1, size], dtype=np.int64), f"r{position}"))
+            nodes.append(helper.make_node("Reshape", [name(inputs[0]), f"r{position}"], [name(out)]))
         else:
             raise ValueError(f"operator {kind} not handled")
 
     (graph_input,) = graph.InputsAsNumpy()
-    landmarks_out, logit_out = graph.OutputsAsNumpy()
     nodes.insert(0, helper.make_node("Identity", ["image"], [name(graph_input)]))
-    initializers.append(numpy_helper.from_array(np.array([-1, 1404], dtype=np.int64), "shape_lm"))
-    initializers.append(numpy_helper.from_array(np.array([-1, 1], dtype=np.int64), "shape_logit"))
-    nodes.append(helper.make_node("Reshape", [name(landmarks_out), "shape_lm"], ["landmarks"]))
-    nodes.append(helper.make_node("Reshape", [name(logit_out), "shape_logit"], ["face_logit"]))
+    declared = []
+    for index, label in zip(graph.OutputsAsNumpy(), outputs, strict=True):
+        size = int(np.prod(tensor(index).ShapeAsNumpy()[1:]))
+        initializers.append(numpy_helper.from_array(np.array([-1, size], dtype=np.int64), f"shape_{label}"))
+        nodes.append(helper.make_node("Reshape", [name(index), f"shape_{label}"], [label]))
+        declared.append(helper.make_tensor_value_info(label, TensorProto.FLOAT, ["N", size]))
     onnx_graph = helper.make_graph(
-        nodes, "mediapipe_face_landmark",
-        [helper.make_tensor_value_info("image", TensorProto.FLOAT, ["N", 3, 192, 192])],
-        [helper.make_tensor_value_info("landmarks", TensorProto.FLOAT, ["N", 1404]),
-         helper.make_tensor_value_info("face_logit", TensorProto.FLOAT, ["N", 1])],
-        initializers,
+        nodes, graph_name, [helper.make_tensor_value_info("image", TensorProto.FLOAT, ["N", 3, side, side])],
+        declared, initializers,
     )
     onnx_model = helper.make_model(onnx_graph, opset_imports=[helper.make_opsetid("", 13)],
                                    producer_name="facesaas scripts/convert_face_mesh.py")
@@ -170,13 +183,18 @@ def convert(tflite_bytes: bytes) -> bytes:
 
 WHEEL = "mediapipe-0.10.21-cp311-cp311-manylinux_2_28_x86_64.whl"
 WHEEL_SHA256 = "05dc4a9e593655a79558d05d6227d31018c2537a4bd3362b51e230cf22aecfe3"
-TFLITE = "mediapipe/modules/face_landmark/face_landmark.tflite"
-TFLITE_SHA256 = "1055cb9d4a9ca8b8c688902a3a5194311138ba256bcc94e336d8373a5f30c814"
+MODELS = {
+    # output file: (path in the wheel, its SHA-256, input side, output names)
+    "face_mesh.onnx": ("mediapipe/modules/face_landmark/face_landmark.tflite",
+                       "1055cb9d4a9ca8b8c688902a3a5194311138ba256bcc94e336d8373a5f30c814", 192, ("landmarks", "face_logit")),
+    "iris.onnx": ("mediapipe/modules/iris_landmark/iris_landmark.tflite",
+                  "d1744d2a09c25f501d39eba4faff47e53ecca8852c5ce19bce8eeac39357521f", 64, ("contours", "iris")),
+}  # fmt: skip
 
 
-def fetch_tflite(folder: Path) -> bytes:
+def fetch_tflite(folder: Path) -> dict[str, bytes]:
     """Download the pinned wheel (the platform and Python are pinned too, so any machine gets
-    the same file), check it and return the landmark model's bytes, checked."""
+    the same file), check it and return each model's bytes by output file, checked."""
     subprocess.run(
         [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--only-binary", ":all:",
          "--platform", "manylinux_2_28_x86_64", "--python-version", "311", "mediapipe==0.10.21",
@@ -186,33 +204,37 @@ def fetch_tflite(folder: Path) -> bytes:
     wheel = (folder / WHEEL).read_bytes()
     if hashlib.sha256(wheel).hexdigest() != WHEEL_SHA256:
         raise SystemExit(f"{WHEEL}: SHA-256 differs from the pinned one")
+    found = {}
     with zipfile.ZipFile(folder / WHEEL) as archive:
-        data = archive.read(TFLITE)
-    if hashlib.sha256(data).hexdigest() != TFLITE_SHA256:
-        raise SystemExit(f"{TFLITE}: SHA-256 differs from the pinned one")
-    return data
+        for out, (member, digest, _, _) in MODELS.items():
+            data = archive.read(member)
+            if hashlib.sha256(data).hexdigest() != digest:
+                raise SystemExit(f"{member}: SHA-256 {hashlib.sha256(data).hexdigest()} differs from the pinned one")
+            found[out] = data
+    return found
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--tflite", type=Path, help="a local face_landmark.tflite instead of fetching the wheel")
-    parser.add_argument("--out", type=Path, default=Path("src/facesaas/face/models/face_mesh.onnx"))
-    parser.add_argument("--check", action="store_true", help="compare with --out instead of writing it")
+    parser.add_argument("--folder", type=Path, default=Path("src/facesaas/face/models"))
+    parser.add_argument("--check", action="store_true", help="compare with the files in --folder instead of writing them")
     args = parser.parse_args()
-    if args.tflite is not None:
-        source = args.tflite.read_bytes()
-    else:
-        with tempfile.TemporaryDirectory() as folder:
-            source = fetch_tflite(Path(folder))
-    converted = convert(source)
-    digest = hashlib.sha256(converted).hexdigest()
-    if args.check:
-        same = args.out.is_file() and args.out.read_bytes() == converted
-        print(f"rebuilt {digest}: {'identical to' if same else 'DIFFERENT from'} {args.out}")
-        raise SystemExit(0 if same else 1)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_bytes(converted)
-    print(f"wrote {args.out} ({len(converted)} bytes, SHA-256 {digest})")
+    with tempfile.TemporaryDirectory() as folder:
+        sources = fetch_tflite(Path(folder))
+    different = 0
+    for out, (_, _, side, outputs) in MODELS.items():
+        converted = convert(sources[out], side, outputs, out.removesuffix(".onnx"))
+        target = args.folder / out
+        digest = hashlib.sha256(converted).hexdigest()
+        if args.check:
+            same = target.is_file() and target.read_bytes() == converted
+            different += not same
+            print(f"rebuilt {out} {digest}: {'identical to' if same else 'DIFFERENT from'} {target}")
+        else:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(converted)
+            print(f"wrote {target} ({len(converted)} bytes, SHA-256 {digest})")
+    raise SystemExit(1 if different else 0)
 
 
 if __name__ == "__main__":

@@ -20,10 +20,10 @@ from starlette.concurrency import run_in_threadpool
 from facesaas import __version__
 from facesaas.api.calls import CallMiddleware
 from facesaas.api.console import install_console
-from facesaas.api.h5 import install_h5
 from facesaas.api.context import build_context
 from facesaas.api.docs import install_docs
 from facesaas.api.errors import error_response, install_error_handlers
+from facesaas.api.h5 import install_h5
 from facesaas.api.observability import Metrics, RequestMiddleware, index_collector, new_request_id
 from facesaas.api.openapi import install_openapi
 from facesaas.api.responses import ok

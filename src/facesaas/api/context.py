@@ -19,8 +19,8 @@ from facesaas.documents.service import idcard_reader
 from facesaas.errors import FaceSaaSError, Overloaded
 from facesaas.face.calibration import Calibration, load_calibration
 from facesaas.face.engine import FaceEngine, get_engine
-from facesaas.inputs import ImageLimits
 from facesaas.imaging.video import VideoLimits
+from facesaas.inputs import ImageLimits
 from facesaas.liveness.h5 import H5Defaults, VideoLiveness
 from facesaas.liveness.infrared import infrared_check
 from facesaas.liveness.keys import PackageKeyStore

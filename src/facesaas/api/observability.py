@@ -17,6 +17,7 @@ import contextvars
 import json
 import logging
 import os
+import re
 import time
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
@@ -140,6 +141,15 @@ class Metrics:
                 registry.unregister(collector)
 
 
+_H5_TOKEN = re.compile(r"^/h5/(liveness|api)/[^/]+")
+
+
+def loggable_path(path: str) -> str:
+    """``path`` as it may be logged and labelled: the H5 page's one-time token (a credential in
+    the URL) becomes ``{token}``, so ``/h5/api/AbC…/video`` is ``/h5/api/{token}/video``."""
+    return _H5_TOKEN.sub(lambda match: f"/h5/{match.group(1)}/{{token}}", path, count=1)
+
+
 class RequestMiddleware:
     """Request id, access log and request metrics for every HTTP request. Plain ASGI
     (Starlette's BaseHTTPMiddleware costs a task per request). The endpoint label is the path
@@ -178,7 +188,7 @@ class RequestMiddleware:
             seconds = time.perf_counter() - started
             if self._paths is None:
                 self._paths = frozenset(self._known_paths())
-            path = scope.get("path", "")
+            path = loggable_path(scope.get("path", ""))
             endpoint = path if path in self._paths else "other"
             rtn = state.get("rtn")
             if endpoint != "/metrics":

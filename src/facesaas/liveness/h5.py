@@ -137,9 +137,9 @@ class VideoLiveness:
             height, width = image.shape[:2]
             x, y, w, h = main.box
             answer["face_rect"] = {"x": x / width, "y": y / height, "w": w / width, "h": h / height}
-            (mesh,) = get_mesh(self.defaults.mesh_threads).run([image], [roi_from_detection(main)])
+            (mesh,) = get_mesh(self.defaults.mesh_threads).run([image], [roi_from_detection(main)], eyes=True)
             if mesh.presence >= 0.5:
-                m = motion.measure(mesh.points, 0.0)
+                m = motion.measure(mesh.points, 0.0, mesh.eye)
                 answer.update(yaw=round(m.yaw, 2), pitch=round(m.pitch, 2), eye=round(m.eye, 4), mouth=round(m.mouth, 4))
         return answer
 

@@ -8,9 +8,10 @@ Each frame's mesh (:mod:`facesaas.face.mesh`) gives four measures (:func:`measur
   from the depth difference of the two cheek edges (mesh points 234 and 454).
 - ``pitch`` (degrees): positive when the head is bowed (chin toward the chest), from the
   depth difference of forehead top and chin (points 10 and 152).
-- ``eye`` (ratio): eye opening, the mean eyelid gap over the eye's width, both eyes averaged
-  (points 159/145, 158/153, 160/144 over 33–133, and their mirror); ~0.25–0.35 open, < 0.12
-  shut.
+- ``eye`` (ratio): eye opening, the mean eyelid gap over the eye's width, both eyes averaged,
+  from the eye network (:attr:`facesaas.face.mesh.MeshResult.eye`: ~0.35–0.4 open, ~0.1
+  shut); from the mesh's own lid points (159/145, 158/153, 160/144 over 33–133, and their
+  mirror) when it is not given, which barely move when the eye shuts.
 - ``mouth`` (ratio): inner-lip gap over mouth width (points 13/14 over 61–291); ~0–0.05
   closed, > 0.35 wide open.
 
@@ -83,12 +84,14 @@ def _eye(points: np.ndarray, eye: tuple) -> float:
     return sum(_gap(points, up, down) for up, down in lids) / (len(lids) * width) if width > 0 else 0.0
 
 
-def measure(points: np.ndarray, t: float) -> Measures:
-    """The measures of one mesh (468, 3) at time ``t`` seconds."""
+def measure(points: np.ndarray, t: float, eye: float | None = None) -> Measures:
+    """The measures of one mesh (468, 3) at time ``t`` seconds; ``eye`` the eye network's
+    opening when it ran."""
     p = points.astype(np.float64)
     yaw = np.degrees(np.arctan2(p[454, 2] - p[234, 2], p[454, 0] - p[234, 0]))
     pitch = np.degrees(np.arctan2(p[152, 2] - p[10, 2], np.hypot(*(p[152, :2] - p[10, :2]))))
-    eye = (_eye(p, _LEFT_EYE) + _eye(p, _RIGHT_EYE)) / 2
+    if eye is None:
+        eye = (_eye(p, _LEFT_EYE) + _eye(p, _RIGHT_EYE)) / 2
     width = _gap(p, 61, 291)
     mouth = _gap(p, 13, 14) / width if width > 0 else 0.0
     return Measures(t, float(yaw), float(pitch), float(eye), float(mouth))

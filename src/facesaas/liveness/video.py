@@ -85,6 +85,7 @@ class _Tracked:
     index: int
     t: float
     points: np.ndarray | None
+    eye: float | None = None
     faces: int | None = None  # comparable faces seen by YuNet, on the frames it ran
 
 
@@ -107,9 +108,9 @@ def _track(engine: FaceEngine, mesh: FaceMesh, video: Video) -> list[_Tracked]:
                 if roi is None or np.hypot(x + w / 2 - roi.cx, y + h / 2 - roi.cy) > 0.25 * roi.side:
                     roi = roi_from_detection(main)
         if roi is not None:
-            (result,) = mesh.run([frame], [roi])
+            (result,) = mesh.run([frame], [roi], eyes=True)
             if result.presence >= _PRESENCE:
-                record.points = result.points
+                record.points, record.eye = result.points, result.eye
                 roi = roi_from_points(result.points)
             else:
                 roi = None
@@ -181,7 +182,7 @@ def judge_clip(engine: FaceEngine, mesh: FaceMesh, calibration: Calibration, vid
     if np.diff(seen).max(initial=0.0) > _MAX_GAP_S or (tracked[-1].t - seen[-1]) > _MAX_GAP_S:
         _fail(result, "face_lost")
 
-    series = [motion.measure(item.points, item.t) for item in faces]
+    series = [motion.measure(item.points, item.t, item.eye) for item in faces]
     events = motion.find_events(series)
     matched, unexpected = motion.match_sequence(events, list(options.actions))
     result["actions"] = [
