@@ -150,17 +150,23 @@ class FaceMesh:
         if not eyes:
             return results
         found = [i for i, result in enumerate(results) if result.presence >= 0.5]
-        try:
-            openings = self._eyes([frames[i] for i in found], [results[i].points for i in found])
-        except Exception as exc:  # onnxruntime and OpenCV raise their own, unrelated types
-            raise InternalError("eye landmarks failed") from exc
+        openings = self.eye_openness([frames[i] for i in found], [results[i].points for i in found])
         for i, opening in zip(found, openings, strict=True):
             results[i] = MeshResult(results[i].points, results[i].presence, opening)
         return results
 
-    def _eyes(self, frames: list[np.ndarray], meshes: list[np.ndarray]) -> list[float]:
+    def eye_openness(self, frames: list[np.ndarray], meshes: list[np.ndarray]) -> list[float]:
+        """The eye network's opening (see :class:`MeshResult`) of the face whose mesh is
+        ``meshes[i]`` in ``frames[i]``; one network call for all. Cost ~3 ms per face. Raises
+        InternalError if OpenCV or onnxruntime fail."""
         if not frames:
             return []
+        try:
+            return self._eyes(frames, meshes)
+        except Exception as exc:  # onnxruntime and OpenCV raise their own, unrelated types
+            raise InternalError("eye landmarks failed") from exc
+
+    def _eyes(self, frames: list[np.ndarray], meshes: list[np.ndarray]) -> list[float]:
         crops = []
         for frame, points in zip(frames, meshes, strict=True):
             for outer, inner, mirrored in _EYES:

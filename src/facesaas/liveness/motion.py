@@ -45,7 +45,7 @@ never held against a clip; an unrequested deliberate action is (it marks a repla
 
 _LEFT_EYE = (33, 133, (159, 145), (158, 153), (160, 144))
 _RIGHT_EYE = (362, 263, (386, 374), (385, 380), (387, 373))
-_YAW_MIN, _PITCH_MIN = 15.0, 10.0
+_YAW_MIN, _PITCH_MIN = 10.0, 10.0
 _MOUTH_RISE = 0.18
 _BLINK_SHUT, _BLINK_OPEN, _BLINK_MAX_S = 0.55, 0.75, 1.5
 _HOLD_S = 0.15
