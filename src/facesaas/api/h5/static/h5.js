@@ -15,7 +15,7 @@
   const ACTION_TIMEOUT_MS = 5000;
   const TAIL_MS = 800; // the last movement must come back to rest inside the clip
   const BASELINE_FRAMES = 3;
-  const SMALL_FACE = 0.22; // face width as a fraction of the frame: "move closer" below it
+  const SMALL_FACE = 0.2; // face width as a fraction of the frame: "move closer" below it
   const VIDEO_BITS_PER_SECOND = 1200000;
   const RETRYABLE = [-5002, -5003]; // busy or a backing service down: the same clip may succeed later
 
