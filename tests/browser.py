@@ -23,7 +23,7 @@ import json
 import socket
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,7 +35,7 @@ from websockets.sync.client import ClientConnection, connect
 
 from tests.tools import require_tool
 
-__all__ = ["Browser", "chromium_path", "launch", "PageRequest", "PageResponse"]
+__all__ = ["Browser", "chromium_path", "launch", "fake_camera_flags", "PageRequest", "PageResponse"]
 
 _FLAGS = (
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -55,6 +55,15 @@ def chromium_path() -> str:
     """The Chromium executable; skips with the reason when absent (fails when
     FACESAAS_REQUIRE_TOOLS is set, as in CI)."""
     return require_tool("chromium", "chromium-browser", install="Debian: apt-get install -y chromium")
+
+
+def fake_camera_flags(clip: Path) -> list[str]:
+    """Flags making ``getUserMedia`` grant, without asking, a camera that plays the Y4M file
+    ``clip`` (in a loop, at the frame rate of its header) instead of a real device."""
+    return [
+        "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+        f"--use-file-for-fake-video-capture={clip.resolve()}",
+    ]  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -197,15 +206,16 @@ class Browser:
 
 
 @contextmanager
-def launch(profile: Path) -> Iterator[Browser]:
+def launch(profile: Path, extra_flags: Sequence[str] = ()) -> Iterator[Browser]:
     """Start Chromium with a new profile in ``profile`` (a fresh directory), the network blocked,
-    and yield its first page with request recording on. The browser is killed afterwards."""
+    and yield its first page with request recording on. The browser is killed afterwards.
+    ``extra_flags`` are added to the command line (e.g. :func:`fake_camera_flags`)."""
     executable = chromium_path()
     blocked = _closed_port()
     command = [
         executable, *_FLAGS, f"--user-data-dir={profile}",
         "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
-        f"--proxy-server=http://127.0.0.1:{blocked}", "about:blank",
+        f"--proxy-server=http://127.0.0.1:{blocked}", *extra_flags, "about:blank",
     ]  # fmt: skip
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
