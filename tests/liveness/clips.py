@@ -9,7 +9,7 @@ to the image's right; ``nod`` = the head bows, chin toward the chest, and comes 
 Live clips pose one real photo by warping it along its own 468-point face mesh
 (:mod:`tests.liveness.clipface`). Each requested action ramps in (0.25–0.4 s), holds
 (0.3–0.8 s) and ramps out, with 0.4–1.0 s pauses between actions, ~1 s of rest before and
-~0.5 s after. Amplitudes: turns 25–32° yaw, nods 16–20° pitch, mouth opening 0.45–0.7 of the
+~0.5 s after. Amplitudes: turns 25–32° yaw, nods 16–20° pitch, mouth opening 0.3–0.45 of the
 mouth's width, blinks 0.08–0.12 s closing, 0.05–0.1 s shut, 0.12–0.18 s opening. Involuntary
 blinks come every 2–6 s in every live clip (``meta["involuntary_blinks"]``, not in
 ``actions``); the head jitters (±1.5°), the phone shakes (±1.5 px), exposure drifts (±3 %) and
@@ -90,7 +90,7 @@ def _blink(start: float, rng: np.random.Generator) -> _Segment:
 def _segment(action: str, start: float, rng: np.random.Generator) -> _Segment:
     if action == "blink":
         return _blink(start, rng)
-    amplitude = {"turn_left": (25, 32), "turn_right": (25, 32), "nod": (16, 20), "mouth_open": (0.45, 0.7)}[action]
+    amplitude = {"turn_left": (25, 32), "turn_right": (25, 32), "nod": (16, 20), "mouth_open": (0.3, 0.45)}[action]
     return _Segment(action, start, rng.uniform(0.25, 0.4), rng.uniform(0.3, 0.8), rng.uniform(0.25, 0.4), rng.uniform(*amplitude))
 
 
@@ -443,26 +443,10 @@ def write_y4m(clip: Clip, path: str | Path) -> None:
 
 
 def measure_clip(frames: list[np.ndarray], fps: float) -> list[motion.Measures]:
-    """:func:`motion.measure` of every frame with a face (frame ``i`` at ``i / fps`` s): the
-    mesh is placed from YuNet's main face (and settled by two more passes), then tracked from the previous frame's points and
-    re-placed from YuNet when its presence drops below 0.5."""
+    """The judge's measures of a clip's frames (frame ``i`` at ``i / fps`` s): every frame in
+    which its tracker holds the face (:func:`facesaas.liveness.video.measure_frames`)."""
     from facesaas.face.engine import get_engine
-    from facesaas.face.mesh import get_mesh, roi_from_detection, roi_from_points
+    from facesaas.face.mesh import get_mesh
+    from facesaas.liveness.video import measure_frames
 
-    series, previous = [], None
-    for index, frame in enumerate(frames):
-        result = get_mesh().run([frame], [roi_from_points(previous)])[0] if previous is not None else None
-        if result is None or result.presence < 0.5:
-            found = get_engine(2).detect(frame)
-            # The main face as generator.landmarks_of picks it: the largest box is sometimes a
-            # false face in the hair; take the most confident one at least half as tall.
-            found = [max((d for d in found if d.box[3] >= 0.5 * found[0].box[3]), key=lambda d: d.score)] if found else []
-            result = get_mesh().run([frame], [roi_from_detection(found[0])])[0] if found else None
-            for _ in range(2 if result is not None else 0):  # YuNet's box is a rough start: settle
-                result = get_mesh().run([frame], [roi_from_points(result.points)])[0]
-        if result is None or result.presence < 0.5:
-            previous = None
-            continue
-        previous = result.points
-        series.append(motion.measure(result.points, index / fps))
-    return series
+    return measure_frames(get_engine(2), get_mesh(), frames, [index / fps for index in range(len(frames))])

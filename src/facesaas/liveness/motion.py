@@ -20,8 +20,13 @@ over the clip's frames, which are mostly at rest):
 
 - ``blink``: ``eye`` drops below 55 % of rest and comes back above 75 % within 1.5 s;
 - ``mouth_open``: ``mouth`` rises 0.18 above rest and stays for ≥ 0.15 s;
-- ``turn_left`` / ``turn_right``: ``yaw`` goes ≥ 15° from rest to the side named, held ≥ 0.15 s;
-- ``nod``: ``pitch`` goes ≥ 10° bowed from rest, held ≥ 0.1 s, and comes back.
+- ``turn_left`` / ``turn_right``: ``yaw`` goes ≥ 10° from rest to the side named, held ≥ 0.15 s
+  (the mesh reads about 0.7 of a real turn: 10° measured is a ~15° turn);
+- ``nod``: ``pitch`` goes ≥ 10° bowed from rest while ``yaw`` stays under 10° (a turned head
+  reads slightly bowed), held ≥ 0.1 s, and comes back.
+
+A measure that dips below its threshold for less than 0.25 s inside a held pose does not split
+it into two actions.
 
 Each event has a start, a peak and an end (seconds into the clip) and a strength (how far the
 measure went, in units of its threshold: 1.0 = just enough). Thresholds were chosen on the
@@ -50,6 +55,7 @@ _MOUTH_RISE = 0.18
 _BLINK_SHUT, _BLINK_OPEN, _BLINK_MAX_S = 0.55, 0.75, 1.5
 _HOLD_S = 0.15
 _NOD_HOLD_S = 0.1
+_BRIDGE_S = 0.25
 
 
 @dataclass(frozen=True)
@@ -97,16 +103,27 @@ def measure(points: np.ndarray, t: float, eye: float | None = None) -> Measures:
     return Measures(t, float(yaw), float(pitch), float(eye), float(mouth))
 
 
-def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
-    """Index ranges ``[start, end)`` where ``mask`` is true."""
+def _runs(mask: np.ndarray, times: np.ndarray | None = None) -> list[tuple[int, int]]:
+    """Index ranges ``[start, end)`` where ``mask`` is true; with ``times``, runs less than
+    :data:`_BRIDGE_S` apart are one run (a held pose whose measure dips for a frame or two is
+    one action, not two)."""
     edges = np.diff(np.concatenate([[0], mask.astype(np.int8), [0]]))
-    return list(zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1), strict=True))
+    runs = list(zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1), strict=True))
+    if times is None:
+        return runs
+    merged: list[tuple[int, int]] = []
+    for start, end in runs:
+        if merged and times[start] - times[merged[-1][1] - 1] <= _BRIDGE_S:
+            merged[-1] = (merged[-1][0], end)
+        else:
+            merged.append((start, end))
+    return merged
 
 
 def _held(times: np.ndarray, values: np.ndarray, mask: np.ndarray, hold: float, action: str,
           threshold: float, sign: float) -> list[Event]:  # fmt: skip
     events = []
-    for start, end in _runs(mask):
+    for start, end in _runs(mask, times):
         # A run's duration counts the frame after it, the moment the person was seen leaving.
         stop = times[end] if end < len(times) else times[end - 1]
         if stop - times[start] < hold:
@@ -133,7 +150,9 @@ def find_events(series: list[Measures]) -> list[Event]:
     events += _held(t, yaw, yaw <= -_YAW_MIN, _HOLD_S, "turn_right", _YAW_MIN, -1.0)
     rise = mouth - np.median(mouth)
     events += _held(t, rise, rise >= _MOUTH_RISE, _HOLD_S, "mouth_open", _MOUTH_RISE, 1.0)
-    for event in _held(t, pitch, pitch >= _PITCH_MIN, _NOD_HOLD_S, "nod", _PITCH_MIN, 1.0):
+    # A head turned sideways reads as slightly bowed too: pitch counts only while yaw is small.
+    bowed = (pitch >= _PITCH_MIN) & (np.abs(yaw) < _YAW_MIN)
+    for event in _held(t, pitch, bowed, _NOD_HOLD_S, "nod", _PITCH_MIN, 1.0):
         # A nod comes back up: some later frame is back within half the threshold.
         after = (t > event.end) & (pitch < _PITCH_MIN / 2)
         if after.any():

@@ -45,7 +45,7 @@ from facesaas.face.mesh import FaceMesh, Roi, roi_from_detection, roi_from_point
 from facesaas.imaging.video import Video
 from facesaas.liveness import checks, motion
 
-__all__ = ["VideoOptions", "judge_clip", "REASONS", "PASSIVE_CHECKS"]
+__all__ = ["VideoOptions", "judge_clip", "measure_frames", "REASONS", "PASSIVE_CHECKS"]
 
 REASONS = (
     "no_face",
@@ -94,20 +94,35 @@ def _nearest(detections: list[Detection], cx: float, cy: float) -> Detection:
     return min(detections, key=lambda d: (d.box[0] + d.box[2] / 2 - cx) ** 2 + (d.box[1] + d.box[3] / 2 - cy) ** 2)
 
 
-def _track(engine: FaceEngine, mesh: FaceMesh, video: Video) -> list[_Tracked]:
+def _seed(mesh: FaceMesh, frame: np.ndarray, detection: Detection) -> Roi:
+    """The mesh's region for a face YuNet found: its box is a rough start, so the mesh is run
+    twice more from its own points to settle (~10 ms, only when the tracker (re)starts)."""
+    roi = roi_from_detection(detection)
+    for _ in range(2):
+        (result,) = mesh.run([frame], [roi])
+        if result.presence < _PRESENCE:
+            break
+        roi = roi_from_points(result.points)
+    return roi
+
+
+def _track(engine: FaceEngine, mesh: FaceMesh, frames: list[np.ndarray], times: list[float]) -> list[_Tracked]:
     tracked: list[_Tracked] = []
     roi: Roi | None = None
-    for index, (frame, t) in enumerate(zip(video.frames, video.times, strict=True)):
+    for index, (frame, t) in enumerate(zip(frames, times, strict=True)):
         record = _Tracked(index, t, None)
         if roi is None or index % _DETECT_EVERY == 0:
             detections = engine.detect(frame)
             tallest = max((d.box[3] for d in detections), default=0.0)
-            record.faces = sum(1 for d in detections if d.box[3] >= 0.5 * tallest)
-            if detections:
-                main = detections[0] if roi is None else _nearest(detections, roi.cx, roi.cy)
+            comparable = [d for d in detections if d.box[3] >= 0.5 * tallest]
+            record.faces = len(comparable)
+            if comparable:
+                # Starting over: the most confident comparable face (the largest box is now and
+                # then a false face in the hair). Tracking: the face nearest the tracked one.
+                main = max(comparable, key=lambda d: d.score) if roi is None else _nearest(comparable, roi.cx, roi.cy)
                 x, y, w, h = main.box
                 if roi is None or np.hypot(x + w / 2 - roi.cx, y + h / 2 - roi.cy) > 0.25 * roi.side:
-                    roi = roi_from_detection(main)
+                    roi = _seed(mesh, frame, main)
         if roi is not None:
             (result,) = mesh.run([frame], [roi])
             if result.presence >= _PRESENCE:
@@ -116,11 +131,18 @@ def _track(engine: FaceEngine, mesh: FaceMesh, video: Video) -> list[_Tracked]:
             else:
                 roi = None
         tracked.append(record)
-    _measure_eyes(mesh, video, [item for item in tracked if item.points is not None])
+    _measure_eyes(mesh, frames, [item for item in tracked if item.points is not None])
     return tracked
 
 
-def _measure_eyes(mesh: FaceMesh, video: Video, faces: list[_Tracked]) -> None:
+def measure_frames(engine: FaceEngine, mesh: FaceMesh, frames: list[np.ndarray], times: list[float]) -> list[motion.Measures]:
+    """The measures (:mod:`facesaas.liveness.motion`) of every frame in which the tracker
+    holds the face, as the judge sees them: ``frames`` BGR uint8, ``times`` in seconds."""
+    return [motion.measure(item.points, item.t, item.eye) for item in _track(engine, mesh, frames, times)
+            if item.points is not None]  # fmt: skip
+
+
+def _measure_eyes(mesh: FaceMesh, frames: list[np.ndarray], faces: list[_Tracked]) -> None:
     """Set each face's ``eye`` from the eye network where a blink could be, from the mesh
     elsewhere. The eye network costs twice the mesh, and blinks are a few frames of a clip, so
     it runs where the mesh's own (sluggish, but monotonic) lid gap dips below 90 % of its
@@ -134,7 +156,7 @@ def _measure_eyes(mesh: FaceMesh, video: Video, faces: list[_Tracked]) -> None:
     for index in np.flatnonzero(coarse < 0.9 * rest):
         chosen.update(range(max(index - 2, 0), min(index + 3, len(faces))))
     order = sorted(chosen)
-    fine = mesh.eye_openness([video.frames[faces[i].index] for i in order], [faces[i].points for i in order])
+    fine = mesh.eye_openness([frames[faces[i].index] for i in order], [faces[i].points for i in order])
     for i, value in zip(order, fine, strict=True):
         faces[i].eye = value
     level = float(np.median([fine[k] for k, i in enumerate(order) if i % 3 == 0]))
@@ -184,7 +206,7 @@ def judge_clip(engine: FaceEngine, mesh: FaceMesh, calibration: Calibration, vid
     """Judge ``video`` as the module describes; returns the result fields of docs/liveness.md
     (``is_live``, ``invalid_reason``, ``failed_checks``, ``actions``, the checks, the best
     frame and its feature). Raises InternalError only if a model fails."""
-    tracked = _track(engine, mesh, video)
+    tracked = _track(engine, mesh, video.frames, video.times)
     faces = [item for item in tracked if item.points is not None]
     result: dict[str, Any] = {
         "is_live": False,

@@ -19,7 +19,6 @@ from typing import Any
 import cv2
 import httpx
 import numpy as np
-import pytest
 from PIL import Image
 
 from facesaas.liveness.h5 import PAGE_MESSAGES
@@ -36,11 +35,6 @@ and a second for the camera to start before the recorder does."""
 OUTCOME_TIMEOUT_S = 60.0
 VIEWPORT = (390, 844)
 """A portrait phone's CSS pixels."""
-KNOWN_GENERATOR_GAPS = ("actions_missing", "anti_picture")
-"""Verdicts the judge gives some generated live clips as Chromium records them (the issue-16
-report): a turn whose measured yaw barely reaches the judge's 15° (score 1.02-1.07) is held
-< 0.15 s at the ~10 frames/s the headless fake camera delivers; a warped photo's face is
-sometimes flat enough for anti_picture. The page's part is asserted before either counts."""
 PASS_GREEN, FAIL_RED = (26, 155, 85), (210, 56, 59)
 """The outcome mark's colours (h5.css --ok, --bad)."""
 
@@ -68,18 +62,6 @@ def padded(clip: Clip, seconds: float) -> Clip:
         rest = rest[::-1]
         frames += rest
     return Clip(frames, clip.fps, clip.kind, clip.actions, clip.meta)
-
-
-def session_without_blink(client: Client) -> dict[str, Any]:
-    """A three-action session whose actions have no blink. The generated clips' blinks are not
-    found by the judge: the face mesh reads the synthetic shut lids as ~0.7 of the open eye
-    (measured on the astronaut, four seeds: minimum 0.68–0.71) where motion.find_events needs
-    < 0.55 (tests/liveness/test_clips.py says the same). Drop this filter when they are."""
-    for _ in range(40):  # 40 % of sessions qualify: (4 choose 3) / (5 choose 3)
-        session = client.create_video_session(action_count=3)
-        if "blink" not in session["actions"]:
-            return session
-    raise AssertionError("40 sessions in a row asked for a blink")
 
 
 def mark_pixels(png: bytes, colour: tuple[int, int, int]) -> int:
@@ -134,7 +116,7 @@ def video_upload_status(browser: Browser) -> list[int]:
 def test_live_person_passes(server: RunningServer, client: Client, tmp_path: Path) -> None:
     """A real face performing the session's actions: the page sees each, uploads one clip, shows
     a pass; the customer's back end reads the same; the token is then dead."""
-    session = session_without_blink(client)
+    session = client.create_video_session(action_count=3)
     actions = session["actions"]
     performed = live_clip(astronaut_bgr(), actions, np.random.default_rng(16), fps=FPS, lead_s=2.0, tail_s=1.0)
     camera = tmp_path / "live.y4m"
@@ -147,12 +129,14 @@ def test_live_person_passes(server: RunningServer, client: Client, tmp_path: Pat
         print(f"live: {actions} performed at {performed.actions}; page: {state}; judged: {seen}")
         # The page saw every action and shows exactly the judge's verdict.
         assert state["state"] == "done" and state["result_visible"], (state, seen)
-        assert state["steps"] == [[action, "seen"] for action in actions], state
+        # Each prompt was seen by the page's own feedback or ran to its timeout: the page samples
+        # a few frames a second and may miss a blink (then the prompts trail the clip, which
+        # keeps going); the judge sees every frame, and its verdict is what counts.
+        assert [action for action, _ in state["steps"]] == actions, state
+        assert {step for _, step in state["steps"]} <= {"seen", "timeout"} and state["steps"][0][1] == "seen", state
         shown = judged["invalid_reason"] if judged["invalid_reason"] in PAGE_MESSAGES else "not_live"
         assert state["message"] == PAGE_MESSAGES[shown], (state, seen)
         assert state["outcome"] == ("pass" if judged["is_live"] else "fail"), (state, seen)
-        if not judged["is_live"] and judged["invalid_reason"] in KNOWN_GENERATOR_GAPS:
-            pytest.xfail(f"the judge refused the generated clip the page saw performed: {seen}")
         assert state["outcome"] == "pass" and state["message"] == "通过 Passed", (state, seen)
         assert state["storage"] == 0 and state["cookie"] == ""
         assert state["mirrored"] == "matrix(-1, 0, 0, 1, 0, 0)"

@@ -8,6 +8,7 @@
 
 (() => {
   const PREVIEW_EVERY_MS = 350;
+  const PREVIEW_BLINK_MS = 150; // a blink is shut for ~0.2 s: look more often while one is asked for
   const PREVIEW_WIDTH = 320;
   const LEAD_IN_MS = 1000;
   const LEAD_IN_MAX_MS = 2500; // waits this long at most for a resting baseline
@@ -307,7 +308,8 @@
       }
       if (answer && answer.rtn === 0) feedback(answer);
       else if (answer && answer.rtn !== null && String(answer.rtn).startsWith("-600")) break;
-      const wait = PREVIEW_EVERY_MS - (performance.now() - began);
+      const blinking = state.step >= 0 && state.info.actions[state.step] === "blink" && !state.seenAt;
+      const wait = (blinking ? PREVIEW_BLINK_MS : PREVIEW_EVERY_MS) - (performance.now() - began);
       if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
     }
     if (state.previewing) {
@@ -364,9 +366,9 @@
     const phase = state.phase;
     switch (action) {
       case "turn_left": // their own left: yaw grows (the nose moves to the image's right)
-        return m.yaw - base.yaw >= 12;
+        return m.yaw - base.yaw >= 8;
       case "turn_right":
-        return m.yaw - base.yaw <= -12;
+        return m.yaw - base.yaw <= -8;
       case "mouth_open":
         return m.mouth >= base.mouth + 0.15;
       case "nod": // down, then back up
