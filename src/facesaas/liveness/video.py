@@ -18,10 +18,11 @@ failures are listed in ``failed_checks``):
    1 % false-accept threshold (:func:`facesaas.liveness.checks.same_person`).
    ``not_same_person`` otherwise; ``face_too_small`` when fewer than three of those frames
    show a face YuNet can align.
-4. **Passive checks** on the frontal frame, the action peaks (blinks excluded, their eyes are
-   shut) and the spread frames with open eyes: anti-screen, anti-picture, eye blockage, dark
-   illumination, at the levels the session names, exactly as 101.3 runs them on a package's
-   images.
+4. **Passive checks** — anti-screen, eye blockage, dark illumination on the frontal frame,
+   the action peaks (blinks excluded, their eyes are shut) and the spread frames with open
+   eyes; anti-picture on the frontal frame and the peaks of the deliberate actions only (a
+   change of pose is what refutes a flat picture; without one it cannot judge and does not
+   fail the clip) — at the levels the session names, as 101.3 runs them on a package.
 
 The best frontal frame is the sharpest of the five frames nearest the rest pose with eyes open
 and mouth closed; its JPEG and feature string are returned. Cost: ~25 ms per analysed frame
@@ -273,17 +274,25 @@ def judge_clip(engine: FaceEngine, mesh: FaceMesh, calibration: Calibration, vid
             result.update(pair_verify_similarity=round(similarity, 4),
                           pair_verify_result=0 if similarity >= threshold else 1)  # fmt: skip
 
-    # The passive checks see the frontal frame, the action peaks and the spread frames with the
-    # eyes open (a shut eye would read as blocked): a still photo gives them one homography.
+    # The pixel checks see the frontal frame, the action peaks (no blink: a shut eye reads as
+    # blocked) and the spread frames with open eyes. Anti-picture sees only the frontal frame
+    # and the deliberate actions' peaks: it asks whether one homography explains the face
+    # across frames, which only a change of pose can refute; frames of a person at rest are
+    # all but identical and would look flat. Without such an action it cannot judge, and does
+    # not need to: a photo can turn and bow, not open its mouth or blink.
     opened = [f for f, eyes in zip(spread_frames, open_eyed, strict=True) if eyes]
     judged = [frontal_frame, *[f for f in [*peak_frames, *opened] if f.face is not None]]
+    posed = [frontal_frame, *[f for f in peak_frames if f.face is not None]]
     for name in PASSIVE_CHECKS:
-        outcome = checks.PIXEL_CHECKS[name](judged, checks.THRESHOLDS[name][options.levels[name]])
+        frames = posed if name == "anti_picture" else judged
+        outcome = checks.PIXEL_CHECKS[name](frames, checks.THRESHOLDS[name][options.levels[name]])
         prefix = f"is_{name}_check"
         result.update({f"{prefix}_valid": outcome.valid, f"{prefix}_passed": outcome.passed,
                        f"{prefix}_score": outcome.score})  # fmt: skip
-        if not outcome.passed:
-            _fail(result, name if outcome.valid else "face_too_small")
+        if outcome.valid and not outcome.passed:
+            _fail(result, name)
+        elif not outcome.valid and (name != "anti_picture" or len(posed) > 1):
+            _fail(result, "face_too_small")
     failed = list(dict.fromkeys(result["failed_checks"]))
     result["failed_checks"] = sorted(failed, key=REASONS.index)
     result["invalid_reason"] = result["failed_checks"][0] if failed else ""
