@@ -35,7 +35,6 @@ from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
 
-import cv2
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -46,21 +45,25 @@ from _results import cost_rows, save  # noqa: E402  (bench/ is the script's dire
 LEVELS = {"anti_screen": "high", "anti_picture": "medium", "anti_eye_blockage": "medium", "dark_illumination": "medium"}
 
 
-def _photos(celeba: Path, seed: int) -> tuple[list[np.ndarray], list[str]]:
-    """One photo per CelebA identity in a seed-dependent order: identities whose index is even
-    are the tuning half (seed 2026), odd the report half (any other seed)."""
+def _photos(celeba: Path, seed: int, count: int) -> tuple[list[np.ndarray], list[str]]:
+    """``count`` photos, one per CelebA identity in a seed-dependent order, each the most
+    frontal of the identity's first six (a session starts facing the camera): identities whose
+    index is even are the tuning half (seed 2026), odd the report half (any other seed)."""
+    from tests.liveness import clips
     from tests.liveness import generator as gen
 
     names = sorted(gen.load_identities(celeba).items())
     half = [item for i, item in enumerate(names) if i % 2 == (0 if seed == 2026 else 1)]
-    order = np.random.default_rng(seed).permutation(len(half))
     photos, labels = [], []
-    for index in order:
-        name, paths = half[index]
-        photo = cv2.imread(str(paths[0]))
-        if photo is not None and gen.landmarks_of(photo) is not None:
-            photos.append(photo)
-            labels.append(f"{name}/{paths[0].name}")
+    for index in np.random.default_rng(seed).permutation(len(half)):
+        if len(photos) == count:
+            break
+        try:
+            label, photo = clips.frontal_photo(half[index][1])
+        except ValueError:  # no face found in any of the six
+            continue
+        photos.append(photo)
+        labels.append(label)
     return photos, labels
 
 
@@ -97,7 +100,7 @@ def run(celeba: Path, live: int, attacks: int, seed: int) -> dict[str, Any]:
     from tests.liveness import clips
 
     rng = np.random.default_rng(seed)
-    photos, labels = _photos(celeba, seed)
+    photos, labels = _photos(celeba, seed, 2 * (live + attacks * len(clips.ATTACKS)) + 20)
     rows: list[dict[str, Any]] = []
     cursor = 0
 

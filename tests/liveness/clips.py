@@ -442,6 +442,19 @@ def write_y4m(clip: Clip, path: str | Path) -> None:
             out.write(cv2.cvtColor(image, cv2.COLOR_BGR2YUV_I420).tobytes())
 
 
+def frontal_photo(paths: list[Path]) -> tuple[str, np.ndarray]:
+    """(name, BGR) of the most frontal of an identity's first six photos (least
+    :func:`generator.asymmetry`): a session asks the user to face the camera first."""
+    scored = []
+    for path in paths[:6]:
+        photo = cv2.imread(str(path))
+        marks = gen.landmarks_of(photo)
+        if marks is not None:
+            scored.append((gen.asymmetry(marks), f"{path.parent.name}/{path.name}", photo))
+    _, name, photo = min(scored, key=lambda item: item[0])
+    return name, photo
+
+
 def measure_clip(frames: list[np.ndarray], fps: float) -> list[motion.Measures]:
     """The judge's measures of a clip's frames (frame ``i`` at ``i / fps`` s): every frame in
     which its tracker holds the face (:func:`facesaas.liveness.video.measure_frames`)."""

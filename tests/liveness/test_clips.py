@@ -29,25 +29,12 @@ def _photos_or_astronaut() -> list[tuple[str, np.ndarray]]:
 
     celeba = Settings().test_data_dir.resolve() / "faces" / "celeba"
     if (celeba / "labels.tsv").is_file():
-        return [frontal(paths) for paths in list(gen.load_identities(celeba).values())[:5]]
+        return [clips.frontal_photo(paths) for paths in list(gen.load_identities(celeba).values())[:5]]
     if os.environ.get("FACESAAS_REQUIRE_TEST_DATA"):
         pytest.fail(f"evaluation data required but missing at {celeba}")
     from skimage import data
 
     return [("astronaut", np.ascontiguousarray(data.astronaut()[:, :, ::-1]))]
-
-
-def frontal(paths: list[Path]) -> tuple[str, np.ndarray]:
-    """(name, BGR) of the most frontal of an identity's first six photos (least
-    :func:`generator.asymmetry`): a session asks the user to face the camera first."""
-    scored = []
-    for path in paths[:6]:
-        photo = cv2.imread(str(path))
-        marks = gen.landmarks_of(photo)
-        if marks is not None:
-            scored.append((gen.asymmetry(marks), f"{path.parent.name}/{path.name}", photo))
-    _, name, photo = min(scored, key=lambda item: item[0])
-    return name, photo
 
 
 @pytest.fixture(scope="module")
@@ -59,7 +46,7 @@ def photos() -> list[tuple[str, np.ndarray]]:
 def two(celeba: Path) -> list[np.ndarray]:
     """Photos of two different CelebA identities."""
     identities = list(gen.load_identities(celeba).values())
-    return [frontal(identities[0])[1], frontal(identities[1])[1]]
+    return [clips.frontal_photo(identities[0])[1], clips.frontal_photo(identities[1])[1]]
 
 
 def _embedding(bgr: np.ndarray) -> np.ndarray | None:
