@@ -18,6 +18,7 @@ from facesaas.cli.operator import operator
 from facesaas.cli.package import package
 from facesaas.cli.repo import repo, search
 from facesaas.cli.tenant import tenant
+from facesaas.cli.video import video
 from facesaas.errors import ConfigurationError, FaceSaaSError, errors_markdown
 from facesaas.settings import Settings
 
@@ -276,6 +277,7 @@ cli.add_command(usage)
 cli.add_command(review)
 cli.add_command(price)
 cli.add_command(operator)
+cli.add_command(video)
 
 
 def main() -> None:
