@@ -19,7 +19,7 @@ from facesaas.api.server import BackgroundServer
 from facesaas.auth.keys import init_keys
 from facesaas.sdk import Client
 from facesaas.settings import Settings
-from facesaas.storage.database import create_database
+from facesaas.storage.database import Database, create_database
 from facesaas.tenants.service import NewCredentials, TenantService
 from tests.storage_fixtures import (
     drop_milvus_namespace,
@@ -114,6 +114,14 @@ def engines() -> Iterator[SharedEngines]:
     shared = SharedEngines(redis_or_skip(), milvus_or_skip(), fresh_namespace())
     yield shared
     drop_milvus_namespace(shared.milvus_url, shared.namespace)
+
+
+@pytest.fixture
+def database(settings: Settings) -> Iterator[Database]:
+    """The test's own database, migrated, disposed afterwards."""
+    db = create_database(settings.resolved_database_url)
+    yield db
+    db.dispose()
 
 
 @pytest.fixture

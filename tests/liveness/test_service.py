@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 import time
-from collections.abc import Iterator
 
 import numpy as np
 import pytest
@@ -16,16 +15,8 @@ from facesaas.liveness.keys import PackageKeyStore
 from facesaas.liveness.package import pack
 from facesaas.liveness.schemas import PackageOptions
 from facesaas.liveness.service import PackageChecker
-from facesaas.settings import Settings
-from facesaas.storage.database import Database, create_database
+from facesaas.storage.database import Database
 from facesaas.tenants.service import NewCredentials, TenantService
-
-
-@pytest.fixture
-def database(settings: Settings) -> Iterator[Database]:
-    db = create_database(settings.resolved_database_url)
-    yield db
-    db.dispose()
 
 
 @pytest.fixture

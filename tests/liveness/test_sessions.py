@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import select
@@ -14,8 +13,7 @@ from facesaas.errors import LivenessPreviewLimit, LivenessSessionExpired, Livene
 from facesaas.liveness.models import VideoSession
 from facesaas.liveness.motion import ACTIONS
 from facesaas.liveness.sessions import VideoSessions, choose_actions
-from facesaas.settings import Settings
-from facesaas.storage.database import Database, create_database
+from facesaas.storage.database import Database
 from facesaas.tenants.service import TenantService
 
 
@@ -30,13 +28,6 @@ class Clock:
 
     def advance(self, seconds: float) -> None:
         self.now += dt.timedelta(seconds=seconds)
-
-
-@pytest.fixture
-def database(settings: Settings) -> Iterator[Database]:
-    db = create_database(settings.resolved_database_url)
-    yield db
-    db.dispose()
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ login share ``layout.html`` (head, navigation bar); each page's file holds only 
 from __future__ import annotations
 
 from functools import cache
-from importlib import resources
 from pathlib import Path
 from string import Template
 
@@ -17,6 +16,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
 from facesaas.api.console.security import session_of
+from facesaas.api.pages import static_files as shared_static_files
 
 __all__ = ["router", "PAGES", "render_page", "static_files"]
 
@@ -31,23 +31,9 @@ PAGES: dict[str, tuple[str, tuple[str, ...]]] = {
 """Pages behind the login, by their path under /console: title and scripts (after console.js);
 the page's ``<main>`` is ``static/<name>.html``."""
 
-_MEDIA_TYPES = {
-    ".html": "text/html; charset=utf-8",
-    ".css": "text/css; charset=utf-8",
-    ".js": "text/javascript; charset=utf-8",
-    ".svg": "image/svg+xml",
-}
-
-
-@cache
 def static_files() -> dict[str, tuple[Path, str]]:
-    """The servable files by name → (path, media type); read once from the package."""
-    folder = Path(str(resources.files("facesaas.api.console").joinpath("static")))
-    return {
-        path.name: (path, _MEDIA_TYPES[path.suffix])
-        for path in sorted(folder.iterdir())
-        if path.is_file() and path.suffix in _MEDIA_TYPES
-    }
+    """The console's servable files by name → (path, media type)."""
+    return shared_static_files("facesaas.api.console")
 
 
 @cache

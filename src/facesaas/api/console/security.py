@@ -28,9 +28,10 @@ from urllib.parse import parse_qs, urlsplit
 
 from fastapi import Depends, Request
 from starlette.concurrency import run_in_threadpool
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp
 
 from facesaas.api.deps import read_body
+from facesaas.api.pages import PrefixHeaders
 from facesaas.errors import (
     ConsoleCsrfRejected,
     ConsoleLoginRequired,
@@ -147,35 +148,19 @@ async def read_form(request: Request, session: SessionInfo) -> dict[str, str]:
     return fields
 
 
-class ConsoleHeaders:
-    """Adds the console's security headers to every response under ``/console`` (pages, API,
-    downloads, errors). Plain ASGI, as the app's other middleware."""
-
-    def __init__(self, app: ASGIApp, prefix: str = "/console") -> None:
-        self.app = app
-        self.prefix = prefix
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        path = scope.get("path", "") if scope["type"] == "http" else ""
-        if not (path == self.prefix or path.startswith(self.prefix + "/")):
-            await self.app(scope, receive, send)
-            return
-        static = path.startswith(self.prefix + "/static/")
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"cache-control"]
-                headers += [
-                    (b"content-security-policy", CONTENT_SECURITY_POLICY.encode()),
-                    (b"x-frame-options", b"DENY"),
-                    (b"referrer-policy", b"same-origin"),
-                    (b"x-content-type-options", b"nosniff"),
-                    (b"cross-origin-opener-policy", b"same-origin"),
-                    (b"cross-origin-resource-policy", b"same-origin"),
-                    # Static files revalidate (an upgrade shows at once); nothing else is kept.
-                    (b"cache-control", b"no-cache" if static else b"no-store"),
-                ]
-                message["headers"] = headers
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
+def ConsoleHeaders(app: ASGIApp) -> PrefixHeaders:  # noqa: N802 - a middleware class for add_middleware
+    """The console's security headers on every response under ``/console`` (pages, API,
+    downloads, errors); static files revalidate (an upgrade shows at once), nothing else is kept."""
+    return PrefixHeaders(
+        app,
+        prefix="/console",
+        headers=[
+            (b"content-security-policy", CONTENT_SECURITY_POLICY.encode()),
+            (b"x-frame-options", b"DENY"),
+            (b"referrer-policy", b"same-origin"),
+            (b"x-content-type-options", b"nosniff"),
+            (b"cross-origin-opener-policy", b"same-origin"),
+            (b"cross-origin-resource-policy", b"same-origin"),
+        ],
+        static_cache=b"no-cache",
+    )

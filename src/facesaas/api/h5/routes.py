@@ -13,15 +13,15 @@ documented codes (-6001 unknown token, -6002 expired, -6003 used, -6004 too many
 
 from __future__ import annotations
 
-from functools import cache
-from importlib import resources
 from pathlib import Path
 
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp
 
 from facesaas.api.deps import Ctx, read_body
+from facesaas.api.pages import PrefixHeaders
+from facesaas.api.pages import static_files as shared_static_files
 from facesaas.api.responses import ok
 from facesaas.errors import BodyTooLarge, NotFound, VideoTooLarge
 
@@ -30,12 +30,6 @@ __all__ = ["router", "H5Headers", "static_files"]
 router = APIRouter(prefix="/h5", include_in_schema=False)
 
 _PREVIEW_LIMIT = 300_000
-_MEDIA_TYPES = {
-    ".html": "text/html; charset=utf-8",
-    ".css": "text/css; charset=utf-8",
-    ".js": "text/javascript; charset=utf-8",
-    ".svg": "image/svg+xml",
-}
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
     "media-src 'self' blob: mediastream:; connect-src 'self'; object-src 'none'; base-uri 'none'; "
@@ -43,45 +37,25 @@ CONTENT_SECURITY_POLICY = (
 )
 
 
-@cache
 def static_files() -> dict[str, tuple[Path, str]]:
-    """The servable files by name → (path, media type); read once from the package."""
-    folder = Path(str(resources.files("facesaas.api.h5").joinpath("static")))
-    return {
-        path.name: (path, _MEDIA_TYPES[path.suffix])
-        for path in sorted(folder.iterdir())
-        if path.is_file() and path.suffix in _MEDIA_TYPES
-    }
+    """The page's servable files by name → (path, media type)."""
+    return shared_static_files("facesaas.api.h5")
 
 
-class H5Headers:
-    """Adds the security headers of the module docstring to every ``/h5`` answer."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not scope["path"].startswith("/h5/"):
-            await self.app(scope, receive, send)
-            return
-        static = scope["path"].startswith("/h5/static/")
-
-        async def with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = list(message.get("headers", []))
-                headers += [
-                    (b"content-security-policy", CONTENT_SECURITY_POLICY.encode()),
-                    (b"x-frame-options", b"DENY"),
-                    (b"referrer-policy", b"no-referrer"),
-                    (b"permissions-policy", b"camera=(self), microphone=()"),
-                    (b"x-content-type-options", b"nosniff"),
-                ]
-                if not static:
-                    headers.append((b"cache-control", b"no-store"))
-                message["headers"] = headers
-            await send(message)
-
-        await self.app(scope, receive, with_headers)
+def H5Headers(app: ASGIApp) -> PrefixHeaders:  # noqa: N802 - a middleware class for add_middleware
+    """The security headers of :mod:`facesaas.api.h5` on every ``/h5`` answer."""
+    return PrefixHeaders(
+        app,
+        prefix="/h5",
+        headers=[
+            (b"content-security-policy", CONTENT_SECURITY_POLICY.encode()),
+            (b"x-frame-options", b"DENY"),
+            (b"referrer-policy", b"no-referrer"),
+            (b"permissions-policy", b"camera=(self), microphone=()"),
+            (b"x-content-type-options", b"nosniff"),
+        ],
+        static_cache=b"public, max-age=3600",
+    )
 
 
 @router.get("/liveness/{token}")
@@ -98,7 +72,7 @@ async def static(name: str) -> Response:
     if found is None:
         raise NotFound(f"/h5/static/{name}")
     path, media_type = found
-    return FileResponse(path, media_type=media_type, headers={"cache-control": "public, max-age=3600"})
+    return FileResponse(path, media_type=media_type)
 
 
 @router.get("/api/{token}")
