@@ -375,7 +375,7 @@
         if (m.pitch - base.pitch >= 8) phase.down = true;
         return Boolean(phase.down) && m.pitch - base.pitch < 4;
       case "blink": // shut, then open again
-        if (m.eye < 0.6 * base.eye) phase.shut = true;
+        if (m.eye < 0.7 * base.eye) phase.shut = true;
         return Boolean(phase.shut) && m.eye > 0.8 * base.eye;
       default:
         return false;
