@@ -109,8 +109,9 @@ class VideoSessions:
             raise database_error(exc) from exc
         return NewSession(session_id, token, actions, expires)
 
-    def _diagnose(self, token: str) -> None:
-        """Raise the error that explains why ``token`` cannot be used now."""
+    def _diagnose(self, token: str) -> Any:
+        """The row of ``token``'s session if it is pending and unexpired; otherwise raise the
+        error that explains why the token cannot be used now."""
         row = self._row(VideoSession.token_hash == _hash(token))
         if row is None:
             raise LivenessSessionNotFound("unknown page token")
@@ -118,6 +119,7 @@ class VideoSessions:
             raise LivenessSessionUsed()
         if as_utc(row.expires_at) <= self.clock():
             raise LivenessSessionExpired()
+        return row
 
     def _row(self, condition) -> Any:  # noqa: ANN001 - a SQLAlchemy expression
         """The one matching row (a Core Row: columns as attributes) or None."""
@@ -133,9 +135,7 @@ class VideoSessions:
 
     def page(self, token: str, preview_limit: int) -> PageSession:
         """The page's view of its pending session; raises -6001/-6002/-6003 otherwise."""
-        self._diagnose(token)
-        row = self._row(VideoSession.token_hash == _hash(token))
-        assert row is not None
+        row = self._diagnose(token)
         return PageSession(tuple(row.actions.split(",")), as_utc(row.expires_at),
                            max(preview_limit - row.preview_frames, 0))  # fmt: skip
 

@@ -90,7 +90,7 @@ class VideoOptions:
     actions: tuple[str, ...]
     levels: dict[str, str]
     database_embedding: np.ndarray | None = None
-    true_negative_rate: str = "99.9"
+    true_negative_rate: str = "99.99"
 
 
 @dataclass
@@ -99,7 +99,8 @@ class _Tracked:
     t: float
     points: np.ndarray | None
     eye: float | None = None
-    faces: int | None = None  # comparable faces seen by YuNet, on the frames it ran
+    detections: list[Detection] | None = None  # YuNet's faces, on the frames it ran
+    faces: int | None = None  # of those, the comparable ones
 
 
 def _nearest(detections: list[Detection], cx: float, cy: float) -> Detection:
@@ -124,7 +125,7 @@ def _track(engine: FaceEngine, mesh: FaceMesh, frames: list[np.ndarray], times: 
     for index, (frame, t) in enumerate(zip(frames, times, strict=True)):
         record = _Tracked(index, t, None)
         if roi is None or index % _DETECT_EVERY == 0:
-            detections = engine.detect(frame)
+            detections = record.detections = engine.detect(frame)
             tallest = max((d.box[3] for d in detections), default=0.0)
             comparable = [d for d in detections if d.box[3] >= 0.5 * tallest]
             record.faces = len(comparable)
@@ -178,9 +179,12 @@ def _measure_eyes(mesh: FaceMesh, frames: list[np.ndarray], faces: list[_Tracked
 
 
 def _face_of(engine: FaceEngine, video: Video, item: _Tracked) -> checks.Frame:
-    """The YuNet face of a tracked frame (the one nearest the mesh), for alignment and checks."""
+    """The YuNet face of a tracked frame (the one nearest the mesh), for alignment and checks;
+    the detector runs only on frames the tracker did not already run it on, and only once."""
     image = video.frames[item.index]
-    detections = engine.detect(image)
+    if item.detections is None:
+        item.detections = engine.detect(image)
+    detections = item.detections
     if not detections or item.points is None:
         return checks.Frame(image, None)
     cx, cy = item.points[:, :2].mean(axis=0)

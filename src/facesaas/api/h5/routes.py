@@ -13,10 +13,12 @@ documented codes (-6001 unknown token, -6002 expired, -6003 used, -6004 too many
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
 
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp
 
 from facesaas.api.deps import Ctx, read_body
@@ -63,7 +65,13 @@ async def page(token: str) -> HTMLResponse:
     """The page. It holds no data: its script asks ``/h5/api/{token}`` for the prompts, so an
     unknown or used token shows the error there, in the page's own words."""
     del token  # read by the script from location.pathname
-    return HTMLResponse(static_files()["page.html"][0].read_text(encoding="utf-8"))
+    return HTMLResponse(_page_html())
+
+
+@cache
+def _page_html() -> str:
+    """The page's HTML, read once per process."""
+    return static_files()["page.html"][0].read_text(encoding="utf-8")
 
 
 @router.get("/static/{name}")
@@ -77,7 +85,8 @@ async def static(name: str) -> Response:
 
 @router.get("/api/{token}")
 async def session_info(request: Request, context: Ctx, token: str) -> JSONResponse:
-    info = await context.gate.run(context.video.page, token)
+    # A database read, not engine work: it must not wait for (or be refused by) the engine gate.
+    info = await run_in_threadpool(context.video.page, token)
     return ok(request, info)
 
 
@@ -89,8 +98,8 @@ async def preview(request: Request, context: Ctx, token: str) -> JSONResponse:
 
 @router.post("/api/{token}/video")
 async def upload(request: Request, context: Ctx, token: str) -> JSONResponse:
-    # Refuse a dead token before reading megabytes of body.
-    await context.gate.run(context.video.sessions.check_usable, token)
+    # Refuse a dead token before reading megabytes of body (a database read: not the engine gate).
+    await run_in_threadpool(context.video.sessions.check_usable, token)
     try:
         clip = await read_body(request, context.video.limits.max_bytes)
     except BodyTooLarge as exc:
