@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 BENCH_STAMP := $(VENV)/.installed-bench
 
-.PHONY: install run test test-sqlite test-postgres milvus milvus-stop milvus-scale throughput metering bench bench-scale identification documents liveness liveness-video face-mesh-model image-types calibrate docs clean
+.PHONY: install run test test-sqlite test-postgres milvus milvus-stop milvus-scale throughput metering bench bench-scale identification documents liveness liveness-video face-mesh-model image-types calibrate embedding-scheme docs clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -101,8 +101,16 @@ liveness-video: install
 image-types: install
 	$(BIN)/python bench/image_types.py
 
+# The shipped threshold tables, one per embedding scheme (~4 minutes each on 2 cores).
 calibrate: install
-	$(BIN)/facesaas calibrate ../shared/data/faces/celeba --out src/facesaas/face/calibration.json
+	for scheme in sface sface-mirror; do \
+	  $(BIN)/facesaas calibrate ../shared/data/faces/celeba --scheme $$scheme --out src/facesaas/face/calibration-$$scheme.json || exit 1; \
+	done
+
+# The embedding schemes side by side on celeba, all pairs: TAR per FAR with bootstrap intervals,
+# and the cost of an extraction under each (~5 minutes): bench/results/embedding-scheme-latest.md.
+embedding-scheme: install
+	$(BIN)/python bench/embedding_scheme.py
 
 docs: install
 	$(BIN)/facesaas errors --markdown > docs/errors.table.md

@@ -51,6 +51,7 @@ from facesaas.auth.keys import init_keys
 from facesaas.errors import FaceSaaSError, ImageTooLarge, NoFaceDetected, TooManyFaces
 from facesaas.evaluation.tailfit import threshold_at_far
 from facesaas.face.calibration import load_calibration
+from facesaas.face.embedder import DEFAULT_SCHEME, SCHEMES
 from facesaas.face.engine import get_engine
 from facesaas.face.feature import decode_feature, encode_feature
 from facesaas.inputs import ImageLimits, parse_request
@@ -72,6 +73,9 @@ Result = dict[str, Any]  # a service answer, or {"refused": reason}
 Pair = dict[str, str]
 Pipeline = tuple[Callable[[Any], Any], Sequence[Any]]
 Timed = dict[str, tuple[dict[str, float], list[Any]]]
+
+SCHEME = SCHEMES[DEFAULT_SCHEME]
+"""The embedding scheme of a server with default settings."""
 
 
 # Helpers
@@ -132,7 +136,7 @@ def answer(func: Callable[..., Result], *args: Any, **kwargs: Any) -> Result:
 
 def feature_vector(result: Result) -> Embedding:
     """The first face's embedding of an extraction answer (None if refused)."""
-    return None if "refused" in result else decode_feature(result["feature"], "feature")[0]
+    return None if "refused" in result else decode_feature(result["feature"], "feature", SCHEME)[0]
 
 
 def refusals(results: list[Any]) -> dict[str, int]:
@@ -164,8 +168,8 @@ class InProcess:
     """The service functions the HTTP routes call, with the settings' engine and limits."""
 
     def __init__(self, settings: Settings, threads: int) -> None:
-        self.engine = get_engine(threads, settings.detection_threshold)
-        self.calibration = load_calibration()
+        self.engine = get_engine(threads, settings.detection_threshold, settings.embedding_scheme)
+        self.calibration = load_calibration(self.engine.scheme.name)
         self.limits = ImageLimits.for_one_to_one(settings)
 
     def extract(self, content_b64: str) -> Result:
@@ -353,8 +357,8 @@ def verification_phase(
     content = {name: b64((args.data / name).read_bytes()) for name in images_of(sample)}
     images = [{"query_image_content": content[p["image1"]], "database_image_content": content[p["image2"]],
                "database_image_type": 1} for p in sample]
-    features = [{"query_image_feature": encode_feature(fs_cache[p["image1"]]),
-                 "database_image_feature": encode_feature(fs_cache[p["image2"]])} for p in sample]
+    features = [{"query_image_feature": encode_feature(fs_cache[p["image1"]], SCHEME),
+                 "database_image_feature": encode_feature(fs_cache[p["image2"]], SCHEME)} for p in sample]
     client = new_client()
     timed: Timed = {}
     for kind, bodies in (("image_vs_image", images), ("feature_vs_feature", features)):

@@ -66,7 +66,7 @@ def _service(workdir: Path):  # noqa: ANN202
 
     settings = Settings(data_dir=workdir, index_snapshot_seconds=0)
     database = create_database(settings.resolved_database_url)
-    get_engine(settings.inference_threads, settings.detection_threshold)
+    get_engine(settings.inference_threads, settings.detection_threshold, settings.embedding_scheme)
     return settings, database
 
 

@@ -34,7 +34,7 @@ def main() -> None:
 
     settings = Settings()
     data = args.data or settings.test_data_dir / "faces" / "celeba"
-    engine = get_engine(settings.inference_threads, settings.detection_threshold)
+    engine = get_engine(settings.inference_threads, settings.detection_threshold, settings.embedding_scheme)
     started = time.perf_counter()
     gallery_rows, probe_rows = read_split(data)
     gallery = embed_labelled_set(engine, data, gallery_rows)

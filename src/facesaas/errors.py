@@ -55,6 +55,7 @@ __all__ = [
     "RepoNotFound",
     "UserNotFound",
     "DuplicateUserId",
+    "RepoSchemeMismatch",
     "LivenessSessionNotFound",
     "LivenessSessionExpired",
     "LivenessSessionUsed",
@@ -309,8 +310,12 @@ class InvalidFeature(InvalidInput):
 
 class FeatureModelMismatch(InvalidInput):
     rtn = -2011
-    message = "feature was produced by another model"
-    cause = "The feature string names a model or dimension this server does not run; re-extract it."
+    message = "feature was produced by another model or embedding scheme"
+    cause = (
+        "The feature string was made by another embedding scheme (FACESAAS_EMBEDDING_SCHEME, e.g. before it "
+        "changed) or model dimension than this server runs; scores across schemes are never computed. "
+        "Extract it again from the image."
+    )
 
 
 class DocumentNeedsImage(InvalidInput):
@@ -395,6 +400,18 @@ class DuplicateUserId(FaceSaaSError):
     http_status = 409
     message = "user_id already registered in this repository"
     cause = "Registering an existing user_id never overwrites it: delete it first (mode 3)."
+
+
+class RepoSchemeMismatch(FaceSaaSError):
+    rtn = -4010
+    http_status = 409
+    message = "repository holds faces of another embedding scheme"
+    cause = (
+        "The repository (or one of the label's, for a search of all of them) holds vectors made by another "
+        "embedding scheme than this server's FACESAAS_EMBEDDING_SCHEME: they are never compared or mixed. "
+        "The operator re-embeds it (`facesaas repo re-embed`); deleting its faces (mode 3) still works, and "
+        "an emptied repository takes the server's scheme."
+    )
 
 
 # --- H5 video liveness sessions (docs/liveness.md) ----------------------------------------
@@ -561,6 +578,7 @@ ERROR_CLASSES: tuple[type[FaceSaaSError], ...] = (
     RepoNotFound,
     UserNotFound,
     DuplicateUserId,
+    RepoSchemeMismatch,
     NotFound,
     MethodNotAllowed,
     InternalError,

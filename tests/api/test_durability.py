@@ -10,11 +10,15 @@ from pathlib import Path
 import numpy as np
 from sqlalchemy import create_engine, text
 
+from facesaas.face.embedder import DEFAULT_SCHEME, SCHEMES
 from facesaas.face.feature import encode_feature
 from facesaas.sdk import ApiError, Client
 from facesaas.settings import Settings
 from facesaas.tenants.service import NewCredentials
 from tests.processes import RegisterStream, free_port, start_service
+
+SCHEME = SCHEMES[DEFAULT_SCHEME]
+"""The embedding scheme of a server with default settings."""
 
 
 def test_kill_9_during_registers_loses_nothing_that_answered(settings: Settings, credentials: NewCredentials) -> None:
@@ -23,7 +27,7 @@ def test_kill_9_during_registers_loses_nothing_that_answered(settings: Settings,
     one whose answer the kill cut off), and the restarted index counts the same rows."""
     vectors = np.random.default_rng(3).standard_normal((400, 128)).astype(np.float32)
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-    features = [encode_feature(v[None]) for v in vectors]
+    features = [encode_feature(v[None], SCHEME) for v in vectors]
     public_pem = (settings.keys_dir / "server_public.pem").read_text()
     port = free_port()
     url = f"http://127.0.0.1:{port}"

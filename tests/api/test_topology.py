@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 from sqlalchemy import create_engine, text
 
+from facesaas.face.embedder import DEFAULT_SCHEME, SCHEMES
 from facesaas.face.feature import encode_feature
 from facesaas.sdk import Client, build_package
 from facesaas.settings import Settings
@@ -26,11 +27,14 @@ from tests.processes import RegisterStream, free_port, start_service
 
 EXTRACTION = "/face/v1/algorithm/recognition/feature_extraction"
 
+SCHEME = SCHEMES[DEFAULT_SCHEME]
+"""The embedding scheme of a server with default settings."""
+
 
 def _features(count: int, seed: int) -> list[str]:
     vectors = np.random.default_rng(seed).standard_normal((count, 128)).astype(np.float32)
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-    return [encode_feature(v[None]) for v in vectors]
+    return [encode_feature(v[None], SCHEME) for v in vectors]
 
 
 class Hosts:

@@ -186,3 +186,33 @@ def client_b64(data: bytes) -> str:
     import base64
 
     return base64.b64encode(data).decode()
+
+
+def test_a_feature_of_another_embedding_scheme_is_refused(client: Client, celeba: Path) -> None:
+    """A feature kept from a server of the other scheme (same face, real embedding) is refused on
+    either side and in 1:N search, never scored."""
+    import numpy as np
+
+    from facesaas.face.embedder import SCHEMES
+    from facesaas.face.engine import FaceEngine, get_engine
+    from facesaas.face.feature import encode_feature, feature_scheme
+    from facesaas.face.image import decode_image
+
+    image = _read(celeba, SAME[0])
+    served = client.feature_extraction(image, image_type=3)["feature"]
+    assert feature_scheme(served, "f") == "sface-mirror"  # the default scheme
+    base = get_engine()
+    plain = FaceEngine(base.detector, base.embedder, SCHEMES["sface"])
+    vector = plain.analyze(decode_image(image, field="f", max_bytes=1 << 30, max_pixels=1 << 30)).faces[0].embedding
+    old = encode_feature(np.asarray(vector)[None], SCHEMES["sface"])
+    for sides in ({"query_feature": old, "database_image": image}, {"query_image": image, "database_feature": old}):
+        with pytest.raises(ApiError) as info:
+            client.face_pair_verification(**sides)
+        assert info.value.rtn == -2011
+        assert "made by embedding scheme sface, this server uses sface-mirror" in info.value.message
+    client.register_in_repo("r", "u1", image=image)
+    for call in (lambda: client.retrieval_in_repo(repo_name="r", feature=old), lambda: client.register_in_repo("r", "u2", feature=old)):
+        with pytest.raises(ApiError) as info:
+            call()
+        assert info.value.rtn == -2011
+    assert client.retrieval_in_repo(repo_name="r", feature=served)["repo_result"][0]["user_id"] == "u1"

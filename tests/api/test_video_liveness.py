@@ -14,12 +14,16 @@ import pytest
 from skimage import data
 
 from facesaas.api.server import BackgroundServer
+from facesaas.face.embedder import DEFAULT_SCHEME, SCHEMES
 from facesaas.face.feature import decode_feature
 from facesaas.sdk import ApiError, Client
 from facesaas.settings import Settings
 from facesaas.tenants.service import TenantService
 from tests.conftest import RunningServer
 from tests.liveness.clips import attack_clip, encode, live_clip
+
+SCHEME = SCHEMES[DEFAULT_SCHEME]
+"""The embedding scheme of a server with default settings."""
 
 
 def _astronaut() -> np.ndarray:
@@ -60,7 +64,7 @@ def test_a_live_clip_passes_once(client: Client, server: RunningServer, astronau
     assert result["actions"][0]["peak_ms"] < result["actions"][1]["peak_ms"]
     assert result["is_same_person"] is True and result["pair_verify_result"] == 0
     assert result["pair_verify_similarity"] > 80
-    assert decode_feature(result["feature_string"], "feature").shape == (1, 128)
+    assert decode_feature(result["feature_string"], "feature", SCHEME).shape == (1, 128)
     frame = cv2.imdecode(np.frombuffer(base64.b64decode(result["best_frame_image_content"]), np.uint8), cv2.IMREAD_COLOR)
     assert frame.shape == (480, 640, 3)
     assert result["video_container"] == "webm" and result["video_codec"] == "vp8"

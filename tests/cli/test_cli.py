@@ -8,8 +8,12 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from facesaas.cli import cli
+from facesaas.face.embedder import DEFAULT_SCHEME, SCHEMES
 from facesaas.face.feature import decode_feature
 from tests.conftest import RunningServer
+
+SCHEME = SCHEMES[DEFAULT_SCHEME]
+"""The embedding scheme of a server with default settings."""
 
 
 def _run(*args: str) -> tuple[int, str]:
@@ -39,7 +43,7 @@ def test_keys_and_tenant_lifecycle(tmp_path: Path) -> None:
 def test_extract_and_compare_in_process(celeba: Path) -> None:
     code, out = _run("extract", str(celeba / "7437/084788.jpg"))
     assert code == 0
-    assert decode_feature(json.loads(out)["feature"], "f").shape == (1, 128)
+    assert decode_feature(json.loads(out)["feature"], "f", SCHEME).shape == (1, 128)
     code, out = _run("compare", str(celeba / "7437/084788.jpg"), str(celeba / "7437/097369.jpg"))
     assert code == 0 and json.loads(out)["pair_verify_result"] == 0
     code, out = _run("compare", str(celeba / "7437/084788.jpg"), str(celeba / "7292/067624.jpg"))

@@ -11,9 +11,11 @@ import pytest
 from click.testing import CliRunner
 
 from facesaas.cli import cli
+from facesaas.errors import ConfigurationError
 from facesaas.evaluation.calibrate import EmbeddedSet, build_calibration, read_labels
 from facesaas.evaluation.tailfit import threshold_at_far
-from facesaas.face.calibration import TRUE_NEGATIVE_RATES, load_calibration
+from facesaas.face.calibration import TRUE_NEGATIVE_RATES, calibration_file, load_calibration
+from facesaas.face.embedder import SCHEMES
 
 
 def test_threshold_at_far_keeps_at_most_the_allowed_impostors() -> None:
@@ -31,14 +33,44 @@ def test_threshold_at_far_counts_exact_fractions() -> None:
         assert int((impostor >= threshold).sum()) == accepted
 
 
-def test_shipped_table_is_ordered_and_documented() -> None:
-    calibration = load_calibration()
+@pytest.mark.parametrize("scheme", sorted(SCHEMES))
+def test_shipped_tables_are_ordered_and_documented(scheme: str) -> None:
+    calibration = load_calibration(scheme)
+    assert calibration.scheme == scheme
     cosines = [calibration.cosine_threshold(rate) for rate in TRUE_NEGATIVE_RATES]
     assert cosines == sorted(cosines) and 0 < cosines[0] < 1
-    shipped = json.loads(resources.files("facesaas.face").joinpath("calibration.json").read_text())
-    assert shipped["source"]["impostor_pairs"] > 1_000_000
+    shipped = json.loads(resources.files("facesaas.face").joinpath(calibration_file(scheme)).read_text())
+    assert shipped["scheme"] == scheme and shipped["source"]["impostor_pairs"] > 1_000_000
     accuracy = (Path(__file__).resolve().parents[2] / "docs" / "accuracy.md").read_text()
     assert f"{shipped['thresholds']['99.99']['cosine']:.4f}" in accuracy, "docs/accuracy.md is out of date"
+
+
+def test_a_table_of_another_scheme_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    from facesaas.face import calibration as module
+
+    plain = resources.files("facesaas.face").joinpath("calibration-sface.json").read_text()
+    monkeypatch.setattr(module.resources, "files", lambda package: _OneFile(plain))
+    load_calibration.cache_clear()
+    try:
+        with pytest.raises(ConfigurationError, match="holds thresholds of scheme 'sface', not 'sface-mirror'"):
+            load_calibration("sface-mirror")
+        with pytest.raises(ConfigurationError, match="unknown embedding scheme 'arcface'"):
+            load_calibration("arcface")
+    finally:
+        load_calibration.cache_clear()
+
+
+class _OneFile:
+    """Stands in for importlib.resources: every file reads as ``text``."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def joinpath(self, name: str) -> _OneFile:
+        return self
+
+    def read_text(self, encoding: str = "utf-8") -> str:
+        return self.text
 
 
 def test_build_calibration_on_synthetic_scores() -> None:
@@ -51,7 +83,7 @@ def test_build_calibration_on_synthetic_scores() -> None:
             vectors.append(v / np.linalg.norm(v))
             ids.append(str(identity))
     data = EmbeddedSet([str(i) for i in range(200)], ids, np.asarray(vectors, np.float32), failed=["x.jpg"])
-    table = build_calibration(data, "synthetic")
+    table = build_calibration(data, "synthetic", "sface")
     assert table["source"]["genuine_pairs"] == 50 * 6
     assert table["source"]["failure_to_enroll"] == pytest.approx(1 / 201, abs=1e-6)
     assert table["thresholds"]["99.9"]["tar"] > 0.9
@@ -67,8 +99,8 @@ def test_calibrate_command_on_a_real_subset(celeba: Path, tmp_path: Path) -> Non
         (subset / image).parent.mkdir(exist_ok=True)
         (subset / image).symlink_to(celeba / image)
     out = tmp_path / "calibration.json"
-    result = CliRunner().invoke(cli, ["calibrate", str(subset), "--out", str(out)], catch_exceptions=False)
+    result = CliRunner().invoke(cli, ["calibrate", str(subset), "--out", str(out), "--scheme", "sface"], catch_exceptions=False)
     assert result.exit_code == 0 and "| FAR |" in result.output
     table = json.loads(out.read_text())
     assert table["source"]["images"] == len(keep)
-    assert set(table["thresholds"]) == set(TRUE_NEGATIVE_RATES)
+    assert set(table["thresholds"]) == set(TRUE_NEGATIVE_RATES) and table["scheme"] == "sface"

@@ -13,7 +13,13 @@ from facesaas.errors import ConfigurationError
 from facesaas.evaluation.calibrate import EmbeddedSet, build_calibration, tail_markdown
 from facesaas.evaluation.tailfit import fit_exponential_tail, gpd_fit_mle, gpd_shape_pwm, validate_tail
 from facesaas.face import calibration as calibration_module
-from facesaas.face.calibration import SEARCH_TRUE_NEGATIVE_RATES, TRUE_NEGATIVE_RATES, load_calibration
+from facesaas.face.calibration import (
+    SEARCH_TRUE_NEGATIVE_RATES,
+    TRUE_NEGATIVE_RATES,
+    calibration_file,
+    load_calibration,
+)
+from facesaas.face.embedder import DEFAULT_SCHEME
 
 EXTRAPOLATED = [rate for rate in SEARCH_TRUE_NEGATIVE_RATES if rate not in TRUE_NEGATIVE_RATES]
 
@@ -71,7 +77,7 @@ def _embedded(identities: int, per_identity: int, seed: int) -> EmbeddedSet:
 
 
 def test_build_calibration_adds_the_search_rates_when_the_tail_can_be_fitted() -> None:
-    table = build_calibration(_embedded(300, 3, seed=5), "synthetic")  # ~400 k impostor pairs
+    table = build_calibration(_embedded(300, 3, seed=5), "synthetic", "sface")  # ~400 k impostor pairs
     assert list(table["thresholds"]) == list(SEARCH_TRUE_NEGATIVE_RATES)
     cosines = [table["thresholds"][rate]["cosine"] for rate in SEARCH_TRUE_NEGATIVE_RATES]
     assert all(low < high for low, high in zip(cosines, cosines[1:], strict=False))
@@ -84,7 +90,7 @@ def test_build_calibration_adds_the_search_rates_when_the_tail_can_be_fitted() -
 
 
 def test_build_calibration_skips_the_fit_on_too_few_pairs() -> None:
-    table = build_calibration(_embedded(20, 4, seed=2), "small")  # ~3 k impostor pairs, 3 above u
+    table = build_calibration(_embedded(20, 4, seed=2), "small", "sface")  # ~3 k impostor pairs, 3 above u
     assert list(table["thresholds"]) == list(TRUE_NEGATIVE_RATES)
     assert "skipped" in table["tail_fit"] and "Tail fit skipped" in tail_markdown(table)
 
@@ -95,7 +101,7 @@ def test_shipped_table_has_all_seven_rates_consistent_with_its_fit() -> None:
     similarities = [calibration.similarity_threshold(rate) for rate in SEARCH_TRUE_NEGATIVE_RATES]
     assert all(low < high for low, high in zip(cosines, cosines[1:], strict=False))
     assert all(low < high for low, high in zip(similarities, similarities[1:], strict=False)) and similarities[-1] < 100
-    shipped = json.loads(resources.files("facesaas.face").joinpath("calibration.json").read_text())
+    shipped = json.loads(resources.files("facesaas.face").joinpath(calibration_file(DEFAULT_SCHEME)).read_text())
     for rate in EXTRAPOLATED:
         entry = shipped["thresholds"][rate]
         fit = entry["tail_fit"]
@@ -107,7 +113,7 @@ def test_shipped_table_has_all_seven_rates_consistent_with_its_fit() -> None:
 
 
 def test_loader_rejects_thresholds_that_do_not_rise(monkeypatch: pytest.MonkeyPatch) -> None:
-    shipped = json.loads(resources.files("facesaas.face").joinpath("calibration.json").read_text())
+    shipped = json.loads(resources.files("facesaas.face").joinpath(calibration_file(DEFAULT_SCHEME)).read_text())
     shipped["thresholds"]["99.999999"]["cosine"] = shipped["thresholds"]["99.99999"]["cosine"]
 
     class _Files:

@@ -66,3 +66,30 @@ def test_model_failures_are_wrapped(astronaut_jpeg: bytes) -> None:
     with pytest.raises(InternalError) as info:
         engine.analyze(image)
     assert isinstance(info.value.__cause__, RuntimeError)
+
+
+def test_mirror_scheme_averages_the_face_and_its_mirror(astronaut_jpeg: bytes) -> None:
+    from facesaas.face.embedder import align_face, get_scheme
+    from facesaas.face.engine import FaceEngine
+
+    base = get_engine()
+    plain = FaceEngine(base.detector, base.embedder, get_scheme("sface"))
+    mirror = FaceEngine(base.detector, base.embedder, get_scheme("sface-mirror"))
+    bgr = decode_image(astronaut_jpeg, field="a", max_bytes=10**7, max_pixels=10**8)
+    crop = align_face(bgr, plain.detect(bgr)[0].landmarks)
+    expected = base.embedder.embed(crop) + base.embedder.embed(np.ascontiguousarray(crop[:, ::-1]))
+    expected /= np.linalg.norm(expected)
+    face = mirror.analyze(bgr, flip=True).faces[0]
+    assert np.allclose(face.embedding, expected, atol=1e-6) and abs(np.linalg.norm(face.embedding) - 1) < 1e-5
+    assert face.flip_embedding is face.embedding  # the mean of a face and its mirror is its mirror's too
+    plain_face = plain.analyze(bgr, flip=True).faces[0]
+    assert np.allclose(plain_face.embedding, base.embedder.embed(crop), atol=1e-6)
+    assert 0.9 < float(plain_face.embedding @ plain_face.flip_embedding) < 0.9999
+
+
+def test_unknown_scheme_is_a_configuration_error() -> None:
+    from facesaas.errors import ConfigurationError
+    from facesaas.face.engine import FaceEngine
+
+    with pytest.raises(ConfigurationError, match="unknown embedding scheme 'arcface'; known: sface, sface-mirror"):
+        FaceEngine.load(scheme="arcface")

@@ -163,8 +163,8 @@ def build_context(settings: Settings, *, replay_store: ReplayStore | None = None
     except BaseException:
         database.dispose()
         raise
-    engine = get_engine(settings.inference_threads, settings.detection_threshold)
-    calibration = load_calibration()
+    engine = get_engine(settings.inference_threads, settings.detection_threshold, settings.embedding_scheme)
+    calibration = load_calibration(engine.scheme.name)
     return AppContext(
         settings=settings,
         database=database,

@@ -157,7 +157,7 @@ def _run(path: str, payload: dict[str, Any], url: str | None, access_id: str | N
     from facesaas.sdk.client import EXTRACTION_PATH
 
     settings = Settings()
-    engine = get_engine(settings.inference_threads, settings.detection_threshold)
+    engine = get_engine(settings.inference_threads, settings.detection_threshold, settings.embedding_scheme)
     limits = ImageLimits.for_one_to_one(settings)
     try:
         if path == EXTRACTION_PATH:
@@ -165,7 +165,7 @@ def _run(path: str, payload: dict[str, Any], url: str | None, access_id: str | N
             result = extract_features(engine, parse_request(ExtractionRequest, payload), limits, read_idcard)
         else:
             request = parse_request(VerificationRequest, payload)
-            result = verify_pair(engine, load_calibration(), request, limits, infrared_check(engine))
+            result = verify_pair(engine, load_calibration(engine.scheme.name), request, limits, infrared_check(engine))
     except FaceSaaSError as exc:
         echo_json({"rtn": exc.rtn, "message": exc.client_message})
         sys.exit(1)
@@ -225,8 +225,9 @@ def compare(query: Path, database: Path, true_negative_rate: str, database_image
 @cli.command()
 @click.argument("data_dir", type=click.Path(path_type=Path, exists=True, file_okay=False))
 @click.option("--out", type=click.Path(path_type=Path, dir_okay=False), default=None,
-              help="Where to write calibration.json (default: the installed package's copy).")
-def calibrate(data_dir: Path, out: Path | None) -> None:
+              help="Where to write the table (default: the installed package's calibration-SCHEME.json).")
+@click.option("--scheme", default=None, help="Embedding scheme (default: FACESAAS_EMBEDDING_SCHEME).")
+def calibrate(data_dir: Path, out: Path | None, scheme: str | None) -> None:
     """Rebuild the threshold table from DATA_DIR/labels.tsv (all pairs); prints the ROC table."""
     from importlib import resources
 
@@ -237,10 +238,12 @@ def calibrate(data_dir: Path, out: Path | None) -> None:
         roc_markdown,
         write_calibration,
     )
+    from facesaas.face.calibration import calibration_file
     from facesaas.face.engine import get_engine
 
     rows = read_labels(data_dir)
-    engine = get_engine()
+    settings = Settings()
+    engine = get_engine(settings.inference_threads, settings.detection_threshold, scheme or settings.embedding_scheme)
     with click.progressbar(length=len(rows), label="embedding", file=sys.stderr) as bar:
         done = [0]
 
@@ -249,8 +252,8 @@ def calibrate(data_dir: Path, out: Path | None) -> None:
             done[0] = count
 
         embedded = embed_labelled_set(engine, data_dir, rows, progress)
-    calibration = build_calibration(embedded, str(data_dir))
-    target = out or Path(str(resources.files("facesaas.face").joinpath("calibration.json")))
+    calibration = build_calibration(embedded, str(data_dir), engine.scheme.name)
+    target = out or Path(str(resources.files("facesaas.face").joinpath(calibration_file(engine.scheme.name))))
     write_calibration(calibration, target)
     click.echo(roc_markdown(calibration), nl=False)
     click.echo(f"written to {target}", err=True)

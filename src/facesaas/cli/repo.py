@@ -133,7 +133,7 @@ def repo_import(directory: Path, repo_name: str, label: int, batch: int, data_di
                 with _database(settings) as database:
                     key = RepoKey(_tenant_id(database, access_id), label, repo_name)
                     with _opened(settings, database) as opened:
-                        engine = get_engine(settings.inference_threads, settings.detection_threshold)
+                        engine = get_engine(settings.inference_threads, settings.detection_threshold, settings.embedding_scheme)
                         limits = ImageLimits.for_repositories(settings)
                         summary = import_in_process(opened.repositories, database, engine, key, folders, limits,
                                                     batch=batch, progress=bar.update)
@@ -216,13 +216,37 @@ def repo_migrate(vector_url: str | None, blob_url: str | None, data_dir: Path | 
             images = blob_store(settings, database)
             if vector_url:
                 target = settings.model_copy(update={"vector_url": vector_url})
-                report["vectors"] = migrate_vectors(database, vector_store(target), images)
+                report["vectors"] = migrate_vectors(database, vector_store(target), images, settings.embedding_scheme)
             if blob_url:
                 copy = migrate_images(database, images, blob_store(settings.model_copy(update={"blob_url": blob_url}), database))
                 report["images"] = copy.__dict__
         except FaceSaaSError as exc:
             fail(exc)
     echo_json(report)
+
+
+@repo.command("re-embed")
+@data_dir_option
+def repo_reembed(data_dir: Path | None) -> None:
+    """Re-make the vectors of every repository built with another embedding scheme than
+    FACESAAS_EMBEDDING_SCHEME, from the faces' stored images (docs/accuracy.md, "Embedding
+    scheme"). Run with the service stopped. A repository with a face that has no stored image,
+    or whose image no longer shows a face, is left unchanged and listed. Prints a JSON report."""
+    from facesaas.face.engine import get_engine
+    from facesaas.repositories.factory import blob_store, index_lock, vector_store
+    from facesaas.repositories.reembed import reembed_repositories
+
+    settings = settings_for(data_dir)
+    with _database(settings) as database:
+        try:
+            with index_lock(settings):
+                engine = get_engine(settings.inference_threads, settings.detection_threshold, settings.embedding_scheme)
+                report = reembed_repositories(database, blob_store(settings, database), lambda: vector_store(settings), engine)
+        except FaceSaaSError as exc:
+            fail(exc)
+    echo_json(report.__dict__)
+    if report.skipped:
+        sys.exit(1)
 
 
 @click.command()
@@ -272,10 +296,10 @@ def search(image: Path, label: int, repo_name: str | None, top: int, true_negati
         with _database(settings) as database:
             tenant_id = _tenant_id(database, access_id)
             with _opened(settings, database) as opened:
-                engine = get_engine(settings.inference_threads, settings.detection_threshold)
+                engine = get_engine(settings.inference_threads, settings.detection_threshold, settings.embedding_scheme)
                 limits = ImageLimits.for_repositories(settings)
                 try:
-                    response = retrieve(engine, opened.repositories, load_calibration(), tenant_id, request, limits)
+                    response = retrieve(engine, opened.repositories, load_calibration(engine.scheme.name), tenant_id, request, limits)
                 except FaceSaaSError as exc:
                     fail(RuntimeError(f"rtn {exc.rtn}: {exc.client_message}"))
     echo_json([{name: hit[name] for name in _RESULT_FIELDS} for hit in response["repo_result"]])

@@ -45,8 +45,9 @@ def video_judge(clip: Path, actions: str, level: str, with_frame: bool) -> None:
               "anti_eye_blockage": level, "dark_illumination": level}  # fmt: skip
     try:
         decoded = decode_video(clip.read_bytes(), VideoLimits(settings.max_video_bytes, settings.max_video_seconds))
-        result = judge_clip(get_engine(settings.inference_threads), get_mesh(settings.inference_threads),
-                            load_calibration(), decoded, VideoOptions(wanted, levels))  # fmt: skip
+        engine = get_engine(settings.inference_threads, settings.detection_threshold, settings.embedding_scheme)
+        result = judge_clip(engine, get_mesh(settings.inference_threads),
+                            load_calibration(engine.scheme.name), decoded, VideoOptions(wanted, levels))  # fmt: skip
     except FaceSaaSError as exc:
         echo_json({"rtn": exc.rtn, "message": exc.client_message})
         sys.exit(2)

@@ -105,8 +105,8 @@ def _pair_scores(data: EmbeddedSet) -> tuple[np.ndarray, np.ndarray]:
     return scores[same].astype(np.float64), scores[~same].astype(np.float64)
 
 
-def build_calibration(data: EmbeddedSet, dataset_label: str) -> dict:
-    """The calibration document (written as calibration.json)."""
+def build_calibration(data: EmbeddedSet, dataset_label: str, scheme: str) -> dict:
+    """The calibration document of embedding scheme ``scheme`` (written as calibration-SCHEME.json)."""
     genuine, impostor = _pair_scores(data)
     if len(genuine) == 0 or len(impostor) == 0:
         raise ValueError("need at least one genuine and one impostor pair")
@@ -126,6 +126,7 @@ def build_calibration(data: EmbeddedSet, dataset_label: str) -> dict:
     }
     tail_fit = _tail_entries(impostor, genuine, thresholds)
     return {
+        "scheme": scheme,
         "model": "sface-2021dec-int8bq + yunet-2023mar-int8bq",
         "similarity": "50 * (1 + cosine)",
         "source": {
@@ -138,7 +139,7 @@ def build_calibration(data: EmbeddedSet, dataset_label: str) -> dict:
             "genuine_pairs": int(len(genuine)),
             "impostor_pairs": int(len(impostor)),
             "built": dt.date.today().isoformat(),
-            "command": f"facesaas calibrate {dataset_label}",
+            "command": f"facesaas calibrate {dataset_label} --scheme {scheme}",
         },
         "thresholds": thresholds,
         "tail_fit": tail_fit,

@@ -2,8 +2,10 @@
 
 Similarity is ``50 × (1 + cosine)`` of the two unit embeddings: 0–100, strictly monotonic in
 the embedding similarity, 50 for unrelated vectors. The thresholds for each
-``true_negative_rate`` come from ``calibration.json`` shipped in this package, rebuilt by
-``facesaas calibrate DATA_DIR`` (see :mod:`facesaas.evaluation.calibrate` and docs/accuracy.md).
+``true_negative_rate`` come from ``calibration-<scheme>.json`` shipped in this package, one per
+embedding scheme (:mod:`facesaas.face.embedder`: one scheme's scores say nothing about
+another's), rebuilt by ``make calibrate`` (see :mod:`facesaas.evaluation.calibrate` and
+docs/accuracy.md).
 Rates down to "99.999" (FAR 1e-5) are measured; the 1:N search rates below are extrapolated from
 a fit of the impostor score tail (:mod:`facesaas.evaluation.tailfit`).
 """
@@ -18,6 +20,7 @@ from importlib import resources
 import numpy as np
 
 from facesaas.errors import ConfigurationError
+from facesaas.face.embedder import DEFAULT_SCHEME, get_scheme
 
 __all__ = [
     "Calibration",
@@ -40,7 +43,7 @@ SEARCH_TRUE_NEGATIVE_RATES: tuple[str, ...] = (
     "99.9999999",
 )
 """All rates in the table, for 1:N search: FAR 1e-3 … 1e-9 per comparison. The first three are
-measured, the rest extrapolated (calibration.json marks each entry's ``method``)."""
+measured, the rest extrapolated (the table marks each entry's ``method``)."""
 
 
 def similarity_from_cosine(cosine: np.ndarray | float) -> np.ndarray | float:
@@ -56,6 +59,8 @@ class Calibration:
     source: dict
     roc: tuple[tuple[float, float], ...] = ()
     """Measured (false-accept rate, cosine threshold) points, FAR 1e-2 … 1e-5."""
+    scheme: str = DEFAULT_SCHEME
+    """The embedding scheme whose scores these thresholds are for."""
 
     def cosine_threshold(self, true_negative_rate: str) -> float:
         """Cosine threshold (−1..1) for a rate of :data:`SEARCH_TRUE_NEGATIVE_RATES`; KeyError otherwise."""
@@ -79,21 +84,29 @@ def far_from_true_negative_rate(rate: str) -> float:
     return round(1.0 - float(rate) / 100.0, 12)
 
 
-@lru_cache(maxsize=1)
-def load_calibration() -> Calibration:
-    """Load the shipped calibration table once: thresholds for all :data:`SEARCH_TRUE_NEGATIVE_RATES`,
-    which must rise strictly with the rate."""
+def calibration_file(scheme: str) -> str:
+    """The shipped table's file name for ``scheme`` (inside the ``facesaas.face`` package)."""
+    return f"calibration-{get_scheme(scheme).name}.json"
+
+
+@lru_cache(maxsize=4)
+def load_calibration(scheme: str = DEFAULT_SCHEME) -> Calibration:
+    """Load the shipped calibration table of embedding scheme ``scheme`` once: thresholds for all
+    :data:`SEARCH_TRUE_NEGATIVE_RATES`, which must rise strictly with the rate."""
+    name = calibration_file(scheme)
     try:
-        text = resources.files("facesaas.face").joinpath("calibration.json").read_text("utf-8")
+        text = resources.files("facesaas.face").joinpath(name).read_text("utf-8")
         data = json.loads(text)
         thresholds = {rate: float(data["thresholds"][rate]["cosine"]) for rate in SEARCH_TRUE_NEGATIVE_RATES}
     except (OSError, KeyError, ValueError, TypeError) as exc:
-        raise ConfigurationError(f"calibration.json unreadable: {exc}") from exc
+        raise ConfigurationError(f"{name} unreadable: {exc}") from exc
+    if data.get("scheme") != scheme:
+        raise ConfigurationError(f"{name} holds thresholds of scheme {data.get('scheme')!r}, not {scheme!r}")
     cosines = list(thresholds.values())
     if any(low >= high for low, high in zip(cosines, cosines[1:], strict=False)):
-        raise ConfigurationError(f"calibration.json thresholds do not rise with true_negative_rate: {thresholds}")
+        raise ConfigurationError(f"{name} thresholds do not rise with true_negative_rate: {thresholds}")
     try:
         roc = tuple((float(point["far"]), float(point["cosine"])) for point in data.get("roc", []))
     except (KeyError, ValueError, TypeError) as exc:
-        raise ConfigurationError(f"calibration.json roc unreadable: {exc}") from exc
-    return Calibration(thresholds=thresholds, source=data.get("source", {}), roc=roc)
+        raise ConfigurationError(f"{name} roc unreadable: {exc}") from exc
+    return Calibration(thresholds=thresholds, source=data.get("source", {}), roc=roc, scheme=scheme)

@@ -4,7 +4,7 @@ A deliberately small surface in the spirit of ``face_recognition``'s api.py::
 
     engine = FaceEngine.load()                 # models loaded and checked once
     analysis = engine.analyze(bgr, max_faces=2, auto_rotate=True, flip=True)
-    analysis.faces[0].embedding                # (128,) float32, unit length
+    analysis.faces[0].embedding                # (128,) float32, unit length, of engine.scheme
     engine.similarity(a, b)                    # 0–100
 
 Per-request options are arguments; the engine holds no per-request state and is thread-safe.
@@ -21,7 +21,7 @@ from facesaas.errors import InternalError
 from facesaas.face._models import SFACE, YUNET, load_session
 from facesaas.face.calibration import similarity_from_cosine
 from facesaas.face.detector import Detection, YuNetDetector
-from facesaas.face.embedder import SFaceEmbedder, align_face
+from facesaas.face.embedder import DEFAULT_SCHEME, EmbeddingScheme, SFaceEmbedder, align_face, get_scheme
 
 __all__ = ["Face", "Analysis", "Detection", "FaceEngine", "get_engine"]
 
@@ -31,8 +31,9 @@ _ROTATIONS = (0, 90, 180, 270)
 @dataclass(frozen=True)
 class Face:
     """One face: box ``(x, y, w, h)`` in integer pixels of the image as given (after EXIF
-    orientation), detector ``score`` 0–1, unit ``embedding``, and ``flip_embedding`` (of the
-    mirrored face) when requested."""
+    orientation), detector ``score`` 0–1, unit ``embedding`` (of the engine's scheme), and
+    ``flip_embedding`` (of the mirrored face, same scheme) when requested. Under a mirror
+    scheme the two are the same vector: the mean of a face and its mirror is its mirror's too."""
 
     box: tuple[int, int, int, int]
     score: float
@@ -84,18 +85,21 @@ def _unrotate_box(box: tuple[float, float, float, float], degrees: int, shape: t
 
 
 class FaceEngine:
-    """YuNet detection + ArcFace alignment + SFace embedding."""
+    """YuNet detection + ArcFace alignment + SFace embedding under one embedding scheme."""
 
-    def __init__(self, detector: YuNetDetector, embedder: SFaceEmbedder) -> None:
+    def __init__(self, detector: YuNetDetector, embedder: SFaceEmbedder, scheme: EmbeddingScheme | None = None) -> None:
         self.detector = detector
         self.embedder = embedder
+        self.scheme = scheme or get_scheme(DEFAULT_SCHEME)
 
     @classmethod
-    def load(cls, *, threads: int = 2, detection_threshold: float = 0.7) -> FaceEngine:
-        """Load both models (SHA-256 checked). Cost ~0.6 s; use :func:`get_engine` to share one."""
+    def load(cls, *, threads: int = 2, detection_threshold: float = 0.7, scheme: str = DEFAULT_SCHEME) -> FaceEngine:
+        """Load both models (SHA-256 checked). Cost ~0.6 s; use :func:`get_engine` to share one.
+        ``scheme`` names the embedding scheme (:data:`facesaas.face.embedder.SCHEMES`)."""
+        embedding_scheme = get_scheme(scheme)
         detector = YuNetDetector(load_session(YUNET, threads=threads), score_threshold=detection_threshold)
         embedder = SFaceEmbedder(load_session(SFACE, threads=threads))
-        return cls(detector, embedder)
+        return cls(detector, embedder, embedding_scheme)
 
     def analyze(
         self, bgr: np.ndarray, *, max_faces: int = 1, auto_rotate: bool = False, flip: bool = False
@@ -104,7 +108,8 @@ class FaceEngine:
 
         ``auto_rotate`` tries 0/90/180/270° clockwise and keeps the rotation whose best face
         scores highest (4 detector passes). ``flip`` also embeds each face's mirror image.
-        Cost: one detection (~9 ms) plus ~20 ms per embedded face (×2 with ``flip``).
+        Cost: one detection (~9 ms) plus ~20 ms per embedded face, ×2 with ``flip`` or a mirror
+        scheme (not ×4: under a mirror scheme the flipped vector is the same one).
         Raises InternalError if onnxruntime or OpenCV fail (never for a merely odd image).
         """
         try:
@@ -121,12 +126,13 @@ class FaceEngine:
             raise InternalError("face detector failed") from exc
 
     def embed(self, bgr: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
-        """The unit SFace embedding ``(128,)`` float32 of the face whose five landmarks
-        ``landmarks`` (``(5, 2)`` pixels of ``bgr``: right eye, left eye, nose tip, right and
-        left mouth corner, as :meth:`detect` gives them) mark, after ArcFace alignment. Cost
-        ~20 ms. Raises InternalError if onnxruntime or OpenCV fail, as :meth:`analyze` does."""
+        """The unit embedding ``(128,)`` float32 (of the engine's scheme) of the face whose five
+        landmarks ``landmarks`` (``(5, 2)`` pixels of ``bgr``: right eye, left eye, nose tip, right
+        and left mouth corner, as :meth:`detect` gives them) mark, after ArcFace alignment. Cost
+        ~20 ms (~40 ms under a mirror scheme). Raises InternalError if onnxruntime or OpenCV
+        fail, as :meth:`analyze` does."""
         try:
-            return self.embedder.embed(align_face(bgr, landmarks))
+            return self.embedder.embed_scheme(align_face(bgr, landmarks), self.scheme)
         except Exception as exc:  # onnxruntime and OpenCV raise their own, unrelated types
             raise InternalError("face embedder failed") from exc
 
@@ -143,8 +149,13 @@ class FaceEngine:
         faces = []
         for detection in detections[:max_faces]:
             crop = align_face(rotated, detection.landmarks)
-            embedding = self.embedder.embed(crop)
-            flipped = self.embedder.embed(crop[:, ::-1].copy()) if flip else None
+            embedding = self.embedder.embed_scheme(crop, self.scheme)
+            if not flip:
+                flipped = None
+            elif self.scheme.mirror:
+                flipped = embedding
+            else:
+                flipped = self.embedder.embed_scheme(crop[:, ::-1].copy(), self.scheme)
             box = _unrotate_box(detection.box, degrees, bgr.shape[:2])
             faces.append(Face(box=box, score=detection.score, embedding=embedding, flip_embedding=flipped))
         return Analysis(faces=faces, face_num=len(detections), rotation=degrees, detections=detections)
@@ -156,6 +167,6 @@ class FaceEngine:
 
 
 @lru_cache(maxsize=4)
-def get_engine(threads: int = 2, detection_threshold: float = 0.7) -> FaceEngine:
+def get_engine(threads: int = 2, detection_threshold: float = 0.7, scheme: str = DEFAULT_SCHEME) -> FaceEngine:
     """The process-wide engine for these options, loaded on first use."""
-    return FaceEngine.load(threads=threads, detection_threshold=detection_threshold)
+    return FaceEngine.load(threads=threads, detection_threshold=detection_threshold, scheme=scheme)

@@ -94,7 +94,7 @@ class VideoLiveness:
                 "dark_illumination": request.check_dark_illumination_threshold,
             },
         }
-        feature = encode_feature(database_embedding[None, :]) if database_embedding is not None else None
+        feature = encode_feature(database_embedding[None, :], self.engine.scheme) if database_embedding is not None else None
         created = self.sessions.create(
             tenant_id, choose_actions(count), lifetime_seconds=lifetime, retention_hours=self.defaults.result_hours,
             options=options, database_feature=feature,
@@ -151,7 +151,7 @@ class VideoLiveness:
         video = decode_video(data, self.limits)
         claimed = self.sessions.claim(token)
         options = claimed.options
-        database = decode_feature(claimed.database_feature, "database")[0] if claimed.database_feature else None
+        database = decode_feature(claimed.database_feature, "database", self.engine.scheme)[0] if claimed.database_feature else None
         try:
             result = judge_clip(
                 self.engine, get_mesh(self.defaults.mesh_threads), self.calibration, video,

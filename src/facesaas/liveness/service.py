@@ -132,7 +132,7 @@ class PackageChecker:
         embeddings = checks.embed_faces(self.engine, frames) if wanted else []
         if options.query_image_package_return_feature_string:
             vectors = [v for v in embeddings[: options.query_image_package_feature_number] if v is not None]
-            result["feature_string"] = encode_feature(np.stack(vectors)) if vectors else ""
+            result["feature_string"] = encode_feature(np.stack(vectors), self.engine.scheme) if vectors else ""
         if options.query_image_package_check_same_person:
             threshold = self.calibration.similarity_at_far(SAME_PERSON_FAR)
             same = checks.same_person(self.engine, frames, threshold, embeddings)

@@ -282,7 +282,7 @@ def judge_clip(engine: FaceEngine, mesh: FaceMesh, calibration: Calibration, vid
         best = embeddings[0]
         result["best_frame_ms"] = int(round(frontal.t * 1000))
         result["best_frame_image_content"] = base64.b64encode(encode_jpeg(frontal_frame.image)).decode("ascii")
-        result["feature_string"] = encode_feature(best[None, :])
+        result["feature_string"] = encode_feature(best[None, :], engine.scheme)
         if options.database_embedding is not None:
             similarity = engine.similarity(best, options.database_embedding)
             threshold = calibration.similarity_threshold(options.true_negative_rate)

@@ -132,14 +132,14 @@ def extract_features(
     if not analysis.faces and not request.idcard_ocr:
         raise NoFaceDetected("image_content")
     result: dict[str, Any] = {
-        "feature": encode_feature(np.stack([f.embedding for f in analysis.faces])) if analysis.faces else "",
+        "feature": encode_feature(np.stack([f.embedding for f in analysis.faces]), engine.scheme) if analysis.faces else "",
         "face_num": analysis.face_num,
         "image_type": prepared.image_type,
     }
     if request.remove_watermark:
         result["processed_image_content"] = base64.b64encode(encode_jpeg(prepared.image, 95)).decode("ascii")
     if request.flip_image and analysis.faces:
-        result["flip_feature"] = encode_feature(np.stack([f.flip_embedding for f in analysis.faces]))
+        result["flip_feature"] = encode_feature(np.stack([f.flip_embedding for f in analysis.faces]), engine.scheme)
     if request.idcard_ocr:
         if read_idcard is None:
             raise InternalError("idcard_ocr needs the ID-card reader")
@@ -168,7 +168,7 @@ class _Query:
 
 def _query(engine: FaceEngine, request: VerificationRequest, limits: ImageLimits) -> _Query:
     if request.query_image_feature is not None:
-        vectors = decode_feature(request.query_image_feature, "query_image_feature")
+        vectors = decode_feature(request.query_image_feature, "query_image_feature", engine.scheme)
         if len(vectors) > request.max_faces_allowed:
             raise TooManyFaces(f"query_image_feature holds {len(vectors)} faces, max_faces_allowed is {request.max_faces_allowed}")
         return _Query([_QueryFace(v, None, None) for v in vectors])
@@ -223,7 +223,7 @@ def database_embedding(engine: FaceEngine, *, content: str | None, feature: str 
     first face of ``feature``, or the largest face of the image ``content`` (base64) prepared
     for its ``image_type``; -3001 if it has none. Cost ~30 ms for an image."""
     if feature is not None:
-        return decode_feature(feature, "database_image_feature")[0]
+        return decode_feature(feature, "database_image_feature", engine.scheme)[0]
     assert content is not None and image_type is not None
     bgr = load_image(content, "database_image_content", limits)
     prepared = _prepare(bgr, image_type)

@@ -18,6 +18,8 @@ import fcntl
 import logging
 import os
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from facesaas.errors import ConfigurationError
@@ -27,7 +29,7 @@ from facesaas.storage.blobs import BlobStore, DatabaseBlobStore, LocalBlobStore
 from facesaas.storage.database import Database
 from facesaas.vectors import VectorStore
 
-__all__ = ["OpenRepositories", "open_repositories", "vector_store", "blob_store"]
+__all__ = ["OpenRepositories", "open_repositories", "index_lock", "vector_store", "blob_store"]
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +81,18 @@ def _lock(directory: Path) -> int:
     return fd
 
 
+@contextmanager
+def index_lock(settings: Settings) -> Iterator[None]:
+    """Hold the embedded index directory's lock (nothing for a shared vector service), as a
+    serving process does: for offline work on the index (``facesaas repo re-embed``)."""
+    fd = _lock(settings.index_dir) if settings.vector_url == "embedded" else None
+    try:
+        yield
+    finally:
+        if fd is not None:
+            os.close(fd)
+
+
 def vector_store(settings: Settings) -> VectorStore:
     """The vector backend ``settings.vector_url`` names (not yet opened)."""
     url = settings.vector_url
@@ -110,7 +124,7 @@ def open_repositories(settings: Settings, database: Database) -> OpenRepositorie
     fd = _lock(settings.index_dir) if embedded else None
     try:
         vectors = vector_store(settings)
-        repositories = FaceRepositories(database, vectors, blob_store(settings, database))
+        repositories = FaceRepositories(database, vectors, blob_store(settings, database), settings.embedding_scheme)
         report = repositories.open()
     except BaseException:
         if fd is not None:

@@ -27,11 +27,12 @@ __all__ = ["ImageCopy", "migrate_vectors", "migrate_images"]
 _BATCH = 1_000
 
 
-def migrate_vectors(database: Database, target: VectorStore, images: BlobStore) -> dict[str, int]:
+def migrate_vectors(database: Database, target: VectorStore, images: BlobStore, scheme: str) -> dict[str, int]:
     """Make ``target`` hold every face of the database (and nothing else); returns the repair
-    report (collections rebuilt or repaired, vectors added and removed). Cost: one read of every
-    embedding the target lacks (~512 bytes a face) and its insertion."""
-    repositories = FaceRepositories(database, target, images)
+    report (collections rebuilt or repaired, vectors added and removed). ``scheme`` is the
+    deployment's embedding scheme (repositories of another refuse, as at start-up). Cost: one
+    read of every embedding the target lacks (~512 bytes a face) and its insertion."""
+    repositories = FaceRepositories(database, target, images, scheme)
     try:
         return repositories.open()
     finally:

@@ -44,6 +44,9 @@ class Repo(Base):
     label: Mapped[int] = mapped_column(Integer)
     name: Mapped[str] = mapped_column(String(18))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    embedding_scheme: Mapped[str] = mapped_column(String(32), server_default="sface")
+    """The embedding scheme of every vector in the repository (facesaas.face.embedder.SCHEMES);
+    set by the server that created it."""
 
 
 class Face(Base):

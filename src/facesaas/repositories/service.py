@@ -90,7 +90,7 @@ def _register_face(engine: FaceEngine, request: RegisterRequest, mode: int, limi
     if mode == 2:
         if info.feature_content is None:
             raise MissingParameter("user_info.feature_content (mode 2)")
-        vectors = decode_feature(info.feature_content, "user_info.feature_content")
+        vectors = decode_feature(info.feature_content, "user_info.feature_content", engine.scheme)
         if len(vectors) != 1:
             raise TooManyFaces(f"user_info.feature_content holds {len(vectors)} faces; register one face per user_id")
         return NewFace(info.user_id, vectors[0], info.timestamp, info.description, None)
@@ -145,7 +145,7 @@ def _query_vectors(engine: FaceEngine, request: RetrievalRequest, limits: ImageL
         if info.feature_content is None:
             raise MissingParameter("user_info.feature_content (mode 2)")
         # A multi-face feature searches its first (largest) face, as 1:1 uses its first face.
-        return decode_feature(info.feature_content, "user_info.feature_content")[:1]
+        return decode_feature(info.feature_content, "user_info.feature_content", engine.scheme)[:1]
     bgr = _user_image(info.image_content, limits)
     analysis = engine.analyze(bgr, max_faces=1, auto_rotate=request.options.auto_rotate, flip=request.options.auto_flip)
     if not analysis.faces:

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -33,7 +34,14 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from facesaas.errors import DuplicateUserId, InternalError, RepoNotFound, UserNotFound
+from facesaas.errors import (
+    DuplicateUserId,
+    InternalError,
+    RepoNotFound,
+    RepoSchemeMismatch,
+    UserNotFound,
+)
+from facesaas.face.embedder import DEFAULT_SCHEME
 from facesaas.repositories.models import Face, Repo
 from facesaas.storage.blobs import BlobStore
 from facesaas.storage.database import Database
@@ -41,6 +49,8 @@ from facesaas.tenants.models import Tenant
 from facesaas.vectors import DIMENSION, CollectionState, VectorStore
 
 __all__ = ["FaceRepositories", "RepoKey", "NewFace", "Hit", "RepoInfo", "BatchResult", "list_repos"]
+
+log = logging.getLogger(__name__)
 
 _RERANK_EXTRA = 20
 """Candidates beyond k re-scored exactly, so approximate-score errors at the cut cannot drop a face."""
@@ -143,10 +153,11 @@ class _DatabaseSource:
 class FaceRepositories:
     """Register, delete and search faces in the repositories of every tenant. Thread-safe."""
 
-    def __init__(self, database: Database, vectors: VectorStore, images: BlobStore) -> None:
+    def __init__(self, database: Database, vectors: VectorStore, images: BlobStore, scheme: str = DEFAULT_SCHEME) -> None:
         self._database = database
         self._vectors = vectors
         self._images = images
+        self._scheme = scheme
         self._locks: dict[RepoKey, threading.Lock] = {}
         self._locks_guard = threading.Lock()
 
@@ -169,29 +180,42 @@ class FaceRepositories:
 
     def _repo_or_create(self, session: Session, key: RepoKey) -> Repo:
         repo = self._repo(session, key)
-        if repo is not None:
-            return repo
-        try:
-            with session.begin_nested():  # a savepoint: another process may create it first
-                repo = Repo(tenant_id=key.tenant_id, label=key.label, name=key.name)
-                session.add(repo)
-        except IntegrityError:
-            repo = self._repo(session, key)
-            if repo is None:
-                raise
+        if repo is None:
+            try:
+                with session.begin_nested():  # a savepoint: another process may create it first
+                    repo = Repo(tenant_id=key.tenant_id, label=key.label, name=key.name, embedding_scheme=self._scheme)
+                    session.add(repo)
+            except IntegrityError:
+                repo = self._repo(session, key)
+                if repo is None:
+                    raise
+        if repo.embedding_scheme != self._scheme:
+            if session.scalar(select(Face.id).where(Face.repo_id == repo.id).limit(1)) is not None:
+                # Never mix vectors of two schemes in one repository: their scores are not comparable.
+                raise RepoSchemeMismatch(f"{key.name} holds {repo.embedding_scheme} vectors, this server makes {self._scheme}")
+            repo.embedding_scheme = self._scheme  # an emptied repository takes the server's scheme
         return repo
 
     def open(self) -> dict[str, int]:
         """Check the vector index against the database and repair it. Cost: one grouped
         count over ``faces`` (seconds at 10 M), plus the repair of what differs."""
         query = (
-            select(Repo.id, func.count(Face.id), func.coalesce(func.sum(Face.id), 0))
+            select(Repo.id, func.count(Face.id), func.coalesce(func.sum(Face.id), 0), Repo.embedding_scheme, Repo.name)
             .select_from(Repo)
             .outerjoin(Face, Face.repo_id == Repo.id)
-            .group_by(Repo.id)
+            .group_by(Repo.id, Repo.embedding_scheme, Repo.name)
         )
         with self._database.connect() as connection:
-            states = {row[0]: CollectionState(int(row[1]), int(row[2])) for row in connection.execute(query)}
+            rows = connection.execute(query).all()
+        other = sorted({(row[3], row[4]) for row in rows if row[1] and row[3] != self._scheme})
+        if other:
+            # Served all the same: these repositories answer -4010 until re-embedded or emptied.
+            names = ", ".join(f"{name} ({scheme})" for scheme, name in other[:5]) + (" …" if len(other) > 5 else "")
+            log.warning(
+                "FACESAAS_EMBEDDING_SCHEME is %s but %d repositories hold vectors of another scheme and will be refused "
+                "(rtn -4010) until re-embedded (`facesaas repo re-embed`): %s", self._scheme, len(other), names,
+            )
+        states = {row[0]: CollectionState(int(row[1]), int(row[2])) for row in rows}
         return self._vectors.open(states, _DatabaseSource(self._database))
 
     def close(self) -> None:
@@ -296,9 +320,14 @@ class FaceRepositories:
         if repo_name is not None:
             condition.append(Repo.name == repo_name)
         with self._database.connect() as connection:
-            repos = {row[0]: row[1] for row in connection.execute(select(Repo.id, Repo.name).where(*condition))}
-            if not repos and repo_name is not None:
+            found = connection.execute(select(Repo.id, Repo.name, Repo.embedding_scheme).where(*condition)).all()
+            if not found and repo_name is not None:
                 raise RepoNotFound(f"label {label}, repo_name {repo_name!r}")
+            repos = {row[0]: row[1] for row in found}
+            other = {row[0]: f"{row[1]} holds {row[2]} vectors" for row in found if row[2] != self._scheme}
+            if other and connection.execute(select(Face.repo_id).where(Face.repo_id.in_(list(other))).limit(1)).first():
+                # Never score a query against vectors of another scheme, nor leave them out silently.
+                raise RepoSchemeMismatch(f"{'; '.join(sorted(other.values()))}, this server makes {self._scheme}")
             candidates: set[int] = set()
             for query in queries:
                 candidates.update(c.face_id for c in self._vectors.search(repos, query, k + _RERANK_EXTRA))
