@@ -22,6 +22,7 @@ from facesaas.face._models import SFACE, YUNET, load_session
 from facesaas.face.calibration import similarity_from_cosine
 from facesaas.face.detector import Detection, YuNetDetector
 from facesaas.face.embedder import SFaceEmbedder, align_face
+from facesaas.face.quality import Quality, assess
 
 __all__ = ["Face", "Analysis", "Detection", "FaceEngine", "get_engine"]
 
@@ -31,13 +32,14 @@ _ROTATIONS = (0, 90, 180, 270)
 @dataclass(frozen=True)
 class Face:
     """One face: box ``(x, y, w, h)`` in integer pixels of the image as given (after EXIF
-    orientation), detector ``score`` 0–1, unit ``embedding``, and ``flip_embedding`` (of the
-    mirrored face) when requested."""
+    orientation), detector ``score`` 0–1, unit ``embedding``, ``flip_embedding`` (of the
+    mirrored face) and ``quality`` (:mod:`facesaas.face.quality`) when requested."""
 
     box: tuple[int, int, int, int]
     score: float
     embedding: np.ndarray
     flip_embedding: np.ndarray | None = None
+    quality: Quality | None = None
 
 
 @dataclass(frozen=True)
@@ -98,17 +100,19 @@ class FaceEngine:
         return cls(detector, embedder)
 
     def analyze(
-        self, bgr: np.ndarray, *, max_faces: int = 1, auto_rotate: bool = False, flip: bool = False
+        self, bgr: np.ndarray, *, max_faces: int = 1, auto_rotate: bool = False, flip: bool = False,
+        quality: bool = False,
     ) -> Analysis:
         """Detect all faces and embed the ``max_faces`` largest.
 
         ``auto_rotate`` tries 0/90/180/270° clockwise and keeps the rotation whose best face
         scores highest (4 detector passes). ``flip`` also embeds each face's mirror image.
+        ``quality`` also assesses each embedded face on the crop the embedder saw (~0.3 ms).
         Cost: one detection (~9 ms) plus ~20 ms per embedded face (×2 with ``flip``).
         Raises InternalError if onnxruntime or OpenCV fail (never for a merely odd image).
         """
         try:
-            return self._analyze(bgr, max_faces=max_faces, auto_rotate=auto_rotate, flip=flip)
+            return self._analyze(bgr, max_faces=max_faces, auto_rotate=auto_rotate, flip=flip, quality=quality)
         except Exception as exc:  # onnxruntime and OpenCV raise their own, unrelated types
             raise InternalError("face engine failed") from exc
 
@@ -130,7 +134,7 @@ class FaceEngine:
         except Exception as exc:  # onnxruntime and OpenCV raise their own, unrelated types
             raise InternalError("face embedder failed") from exc
 
-    def _analyze(self, bgr: np.ndarray, *, max_faces: int, auto_rotate: bool, flip: bool) -> Analysis:
+    def _analyze(self, bgr: np.ndarray, *, max_faces: int, auto_rotate: bool, flip: bool, quality: bool) -> Analysis:
         best: tuple[float, int, np.ndarray, list[Detection]] | None = None
         for degrees in _ROTATIONS if auto_rotate else (0,):
             rotated = _rotate(bgr, degrees)
@@ -145,8 +149,10 @@ class FaceEngine:
             crop = align_face(rotated, detection.landmarks)
             embedding = self.embedder.embed(crop)
             flipped = self.embedder.embed(crop[:, ::-1].copy()) if flip else None
+            # Measured on the rotated image the face was found in: pose is then relative to upright.
+            assessed = assess(rotated, detection, crop) if quality else None
             box = _unrotate_box(detection.box, degrees, bgr.shape[:2])
-            faces.append(Face(box=box, score=detection.score, embedding=embedding, flip_embedding=flipped))
+            faces.append(Face(box=box, score=detection.score, embedding=embedding, flip_embedding=flipped, quality=assessed))
         return Analysis(faces=faces, face_num=len(detections), rotation=degrees, detections=detections)
 
     @staticmethod
