@@ -261,10 +261,10 @@ def pose_from_landmarks(landmarks: np.ndarray) -> tuple[float, float, float]:
       ``_NOSE_DEPTH`` IODs in front of that plane moves sideways by ``depth · sin(yaw)`` while
       the IOD shrinks by ``cos(yaw)``: its offset from the midline is ``depth · tan(yaw)``, so
       ``yaw = atan(offset / depth)``;
-    - likewise the nose tip moves up or down by ``depth · sin(pitch)`` from where a frontal face
-      has it (``_NOSE_DROP`` of the way from the eye line to the mouth line) while the eye–mouth
-      distance shrinks by ``cos(pitch)``: ``pitch = atan(offset / depth)`` with the offset in
-      IODs.
+    - likewise the nose tip moves up or down by ``depth · sin(pitch)`` from where a level face
+      has it (``_NOSE_DROP`` of the way from the eye line to the mouth line, a point of the eye
+      and mouth plane, so it moves with that plane); the IOD does not change with pitch, so
+      ``pitch = asin(offset / depth)`` with the offset in IODs.
 
     Error: roll is as good as the landmarks (~1°); yaw and pitch assume a generic face, so a
     long or short nose reads as pitch and a nose tip pushed off the midline by a smile as yaw
@@ -290,7 +290,7 @@ def pose_from_landmarks(landmarks: np.ndarray) -> tuple[float, float, float]:
     # The midline at the nose's height: from the eye midpoint (0, 0) towards the mouth midpoint.
     midline_x = m[0] * (n[1] / m[1])
     yaw = math.degrees(math.atan((n[0] - midline_x) / _NOSE_DEPTH))
-    pitch = math.degrees(math.atan((n[1] - _NOSE_DROP * m[1]) / _NOSE_DEPTH))
+    pitch = math.degrees(math.asin(min(1.0, max(-1.0, (n[1] - _NOSE_DROP * m[1]) / _NOSE_DEPTH))))
     return yaw, pitch, roll
 
 
