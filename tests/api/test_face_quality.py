@@ -147,10 +147,3 @@ def test_the_setting_turns_the_gate_off(ungated: Client, sunglasses_jpeg: bytes)
     error = _error(lambda: ungated.register_in_repo("q", "shady2", image=sunglasses_jpeg, quality_gate="lenient"))
     assert error.rtn == -3004
 
-
-def test_the_setting_reads_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("FACESAAS_ENROL_QUALITY", "strict")
-    assert Settings().enrol_quality == "strict"
-    monkeypatch.setenv("FACESAAS_ENROL_QUALITY", "sometimes")
-    with pytest.raises(ValueError):
-        Settings()
