@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterator
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -17,6 +18,7 @@ from facesaas.sdk import ApiError, Client
 from facesaas.sdk.client import REGISTER_PATH
 from facesaas.settings import Settings
 from facesaas.tenants.service import NewCredentials
+from tests.conftest import RunningServer
 
 QUALITY_FIELDS = {"score", "inter_ocular", "face_height", "sharpness", "yaw", "pitch", "roll", "brightness",
                   "dark_share", "bright_share", "occlusion", "detector_score", "failed_lenient", "failed_strict"}  # fmt: skip
@@ -74,7 +76,7 @@ def test_extraction_returns_one_quality_per_face_only_when_asked(client: Client,
     assert covered["failed_lenient"] == ["occlusion"] and covered["score"] < quality["score"]
 
 
-def test_extraction_of_two_faces_gives_two_qualities_in_feature_order(client: Client, shared_data) -> None:  # noqa: ANN001
+def test_extraction_of_two_faces_gives_two_qualities_in_feature_order(client: Client, shared_data: Path) -> None:
     group = (shared_data / "multi_face" / "multi" / "deepface_couple.jpg").read_bytes()
     result = client.feature_extraction(group, image_type=3, max_faces_allowed=2, return_face_quality=True)
     qualities = result["face_quality"]
@@ -90,7 +92,7 @@ def test_register_returns_the_quality_of_the_enrolled_face(client: Client, astro
 
 
 def test_the_default_lenient_gate_refuses_covered_eyes_and_stores_nothing(
-    client: Client, server, astronaut_jpeg: bytes, sunglasses_jpeg: bytes  # noqa: ANN001
+    client: Client, server: RunningServer, astronaut_jpeg: bytes, sunglasses_jpeg: bytes
 ) -> None:
     assert server.settings.enrol_quality == "lenient"
     error = _error(lambda: client.register_in_repo("q", "shady", image=sunglasses_jpeg))
@@ -102,15 +104,18 @@ def test_the_default_lenient_gate_refuses_covered_eyes_and_stores_nothing(
     assert client.register_in_repo("q", "shady", image=astronaut_jpeg)["rtn"] == 0
 
 
-def test_a_blurred_face_is_refused_naming_blur(client: Client, server, astronaut_bgr: np.ndarray,  # noqa: ANN001
-                                               astronaut_jpeg: bytes) -> None:  # fmt: skip
+def test_a_blurred_face_is_refused_naming_blur(
+    client: Client, server: RunningServer, astronaut_bgr: np.ndarray, astronaut_jpeg: bytes
+) -> None:
     blurred = _jpeg(cv2.GaussianBlur(astronaut_bgr, (0, 0), 4))
     error = _error(lambda: client.register_in_repo("q", "smeared", image=blurred))
     assert error.rtn == -3004 and "blur: sharpness" in error.message
     _stored_nothing(client, astronaut_jpeg, server.settings)
 
 
-def test_the_request_option_overrides_the_gate(client: Client, astronaut_bgr: np.ndarray, sunglasses_jpeg: bytes) -> None:
+def test_the_request_option_overrides_the_gate(
+    client: Client, astronaut_bgr: np.ndarray, sunglasses_jpeg: bytes
+) -> None:
     answer = client.register_in_repo("q", "shady", image=sunglasses_jpeg, quality_gate="off")
     assert answer["face_quality"]["failed_lenient"] == ["occlusion"]  # stored anyway, and told why it is poor
     # A slightly small face passes lenient but not strict (inter-ocular distance under 30 px).
@@ -136,7 +141,10 @@ def ungated(settings: Settings, credentials: NewCredentials) -> Iterator[Client]
     """A server whose deployment turned the enrolment gate off (FACESAAS_ENROL_QUALITY=off)."""
     off = settings.model_copy(update={"enrol_quality": "off"})
     public_pem = (settings.keys_dir / "server_public.pem").read_text()
-    with BackgroundServer(off) as url, Client(url, credentials.tenant.access_id, credentials.access_key, public_pem) as sdk:
+    with (
+        BackgroundServer(off) as url,
+        Client(url, credentials.tenant.access_id, credentials.access_key, public_pem) as sdk,
+    ):
         yield sdk
 
 
@@ -146,4 +154,3 @@ def test_the_setting_turns_the_gate_off(ungated: Client, sunglasses_jpeg: bytes)
     # ... and a request may still ask for it.
     error = _error(lambda: ungated.register_in_repo("q", "shady2", image=sunglasses_jpeg, quality_gate="lenient"))
     assert error.rtn == -3004
-

@@ -156,7 +156,9 @@ def _project(yaw: float, pitch: float, roll: float) -> np.ndarray:
     return points[:, :2] * 40 + 200
 
 
-@pytest.mark.parametrize(("yaw", "pitch", "roll"), [(0, 0, 0), (30, 0, 0), (-40, 0, 0), (0, 20, 0), (0, -15, 0), (0, 0, 25)])
+@pytest.mark.parametrize(
+    ("yaw", "pitch", "roll"), [(0, 0, 0), (30, 0, 0), (-40, 0, 0), (0, 20, 0), (0, -15, 0), (0, 0, 25)]
+)
 def test_the_pose_geometry_recovers_its_own_model(yaw: float, pitch: float, roll: float) -> None:
     estimate = pose_from_landmarks(_project(yaw, pitch, roll))
     assert estimate == pytest.approx((yaw, pitch, roll), abs=1.5)

@@ -4,8 +4,9 @@ Plain numpy in and out: :func:`assess` takes the image (BGR uint8), one YuNet
 :class:`~facesaas.face.detector.Detection` of it and, if the caller has it already, the face's
 112×112 ArcFace-aligned crop (:func:`~facesaas.face.embedder.align_face`); it returns a
 :class:`Quality` holding the raw measures, a 0–100 score and, per gate level, the checks that
-failed. Cost: ~0.3 ms per face with the crop given, ~0.5 ms without (one more warp); the
-detector (~9 ms) and embedder (~20 ms) it rides on are not counted (bench/quality.py).
+failed. Cost: 0.3–0.7 ms per face with the crop given (0.32 ms alone, 0.71 ms with the machine
+shared), ~0.05 ms more without (one more warp); the detector (~9–14 ms) and embedder (~20–30 ms)
+it rides on are not counted (bench/quality.py, docs/accuracy.md).
 
 The measures (all on the aligned crop unless said otherwise, so they do not depend on where
 or how large the face is in the photo):
@@ -29,9 +30,8 @@ or how large the face is in the photo):
   whole face (so blur and exposure, which scale both, cancel) and by its typical value on clear
   faces; ``occlusion`` is 1 minus the lower of the two eyes' mean and the mouth's, clipped to
   0–1 (the eyes' mean, not the lower eye: hair or a shadow over one eye is common on clear
-  faces, while glasses cover both). The
-  detector's score is reported too (it falls on occluded faces, but also on turned and small
-  ones, so it is not the occlusion measure).
+  faces, while glasses cover both). The detector's score is reported too (it falls on
+  occluded faces, but also on turned and small ones, so it is not the occlusion measure).
 """
 
 from __future__ import annotations
@@ -60,10 +60,7 @@ GATE_LEVELS: tuple[str, ...] = ("off", "lenient", "strict")
 CHECKS: tuple[str, ...] = ("size", "blur", "pose", "exposure", "occlusion")
 """The checks, in the order they are reported."""
 
-# --- geometry of the aligned crop (the ArcFace 112×112 template of embedder.py) -----------
-_TEMPLATE_IOD = 35.24
-"""Eye-to-eye distance of the ArcFace template in crop pixels: a face with this IOD in the photo
-is neither enlarged nor shrunk by the alignment."""
+# --- geometry of the aligned crop (the ArcFace 112×112 template of embedder.py, eyes 35.2 px apart)
 # Regions of the aligned crop, (x0, y0, x1, y1) in crop pixels around the template's points.
 _FACE = (22, 34, 90, 108)
 """Eyebrows to chin, cheek to cheek: the face without hair and background."""
@@ -109,10 +106,10 @@ THRESHOLDS: dict[str, Thresholds] = {
     # Measured units throughout (the landmarks' roll, the 5-point pose); the share of celeba and
     # of synthetic defects each limit refuses is in docs/accuracy.md (bench/quality.py).
     # lenient: refuse only faces that are clearly defective: tiny, smeared, turned far, nearly
-    # black or white, eyes or mouth covered. ~1 % of celeba's faces fail each.
+    # black or white, eyes or mouth covered. 0.2–1.9 % of celeba's photos fail each, 4.1 % any.
     "lenient": Thresholds(
         min_iod=16.0,  # the crop enlarges the face > 2.2×: detail the embedder needs is not there
-        min_sharpness=0.10,  # a Gaussian blur of σ 2 crop px reads 0.07 (97 % refused), clear faces 0.35
+        min_sharpness=0.10,  # a Gaussian blur of σ 2 crop px reads 0.07 (94 % refused), clear faces 0.35
         max_yaw=45.0,  # about half the face hidden beyond; celeba's 99th percentile is 50°
         max_pitch=30.0,
         max_roll=30.0,  # alignment undoes roll; YuNet reads a 30° turn as ~16–21°, so this means broken landmarks
@@ -122,6 +119,7 @@ THRESHOLDS: dict[str, Thresholds] = {
         max_occlusion=0.60,  # synthetic masks 1.0, sunglasses 0.9 (median); 0.3 % of clear faces above
     ),
     # strict: an ID-photo-like enrolment: frontal, sharp, evenly lit, the face large in the photo.
+    # 23.6 % of celeba's in-the-wild photos fail it (mostly size and yaw).
     "strict": Thresholds(
         min_iod=30.0,  # the crop barely enlarges the face (template IOD 35 px)
         min_sharpness=0.15,  # σ 1 crop px reads 0.13
@@ -302,7 +300,7 @@ def _region(array: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
 def assess(bgr: np.ndarray, detection: Detection, aligned_crop: np.ndarray | None = None) -> Quality:
     """The quality of the face ``detection`` found in ``bgr`` (BGR uint8, the image the
     detection's pixels refer to). ``aligned_crop`` is its 112×112 aligned crop if the caller
-    made one (as the embedder does); otherwise it is made here (~0.2 ms). Cost ~0.3 ms."""
+    made one (as the embedder does); otherwise it is made here. Cost 0.3–0.7 ms (see the module docstring)."""
     import cv2
 
     if aligned_crop is None:
