@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 BENCH_STAMP := $(VENV)/.installed-bench
 
-.PHONY: install run test test-sqlite test-postgres milvus milvus-stop milvus-scale throughput metering bench bench-scale identification documents liveness liveness-video face-mesh-model image-types calibrate embedding-scheme docs clean
+.PHONY: install run test test-sqlite test-postgres milvus milvus-stop milvus-scale throughput metering bench bench-scale identification documents liveness liveness-video face-mesh-model image-types quality calibrate embedding-scheme docs clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -74,6 +74,11 @@ bench: $(BENCH_STAMP)
 # Face repositories at 1 M and 10 M synthetic faces (~15 minutes, ~8 GB of temporary disk).
 bench-scale: install
 	$(BIN)/python bench/bench_scale.py --sizes 1000000 10000000
+
+# Face quality and the enrolment gate on celeba: TAR at FAR 1e-4 on pairs whose faces pass each gate
+# level vs all pairs, the share refused per check, pose error, synthetic defects, cost (~4 minutes).
+quality: install
+	$(BIN)/python bench/quality.py
 
 # Rank-1 / TPIR / FPIR on celeba's identification split, with and without 100 k distractors.
 identification: install

@@ -37,3 +37,12 @@ def test_good_production_settings_and_what_several_workers_need() -> None:
     problem = Settings(workers=2).multi_process_problem()
     assert problem is not None and "FACESAAS_REDIS_URL" in problem and "FACESAAS_VECTOR_URL" in problem
     assert "FACESAAS_REDIS_URL" not in (Settings(workers=2, redis_url="redis://r:6379/0").multi_process_problem() or "")
+
+
+def test_the_enrolment_quality_gate_reads_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert Settings().enrol_quality == "lenient"  # the measured default (docs/accuracy.md)
+    monkeypatch.setenv("FACESAAS_ENROL_QUALITY", "strict")
+    assert Settings().enrol_quality == "strict"
+    monkeypatch.setenv("FACESAAS_ENROL_QUALITY", "sometimes")
+    with pytest.raises(ValidationError):
+        Settings()

@@ -52,6 +52,7 @@ __all__ = [
     "NoFaceDetected",
     "TooManyFaces",
     "HolderNotFound",
+    "FaceQualityTooPoor",
     "RepoNotFound",
     "UserNotFound",
     "DuplicateUserId",
@@ -378,6 +379,18 @@ class HolderNotFound(FaceSaaSError):
     )
 
 
+class FaceQualityTooPoor(FaceSaaSError):
+    rtn = -3004
+    http_status = 422
+    message = "face quality too poor for enrolment"
+    cause = (
+        "102.1 register from an image: the face fails a check of the enrolment quality gate (size, blur, "
+        "pose, exposure, occlusion; the detail names each failed check and its measure). The gate is "
+        "FACESAAS_ENROL_QUALITY or the request's options.quality_gate (docs/api.md); nothing was stored. "
+        "Retake the photo: frontal, sharp, evenly lit, eyes and mouth uncovered."
+    )
+
+
 # --- face repositories (404/409) ---------------------------------------------------------
 
 
@@ -568,6 +581,7 @@ ERROR_CLASSES: tuple[type[FaceSaaSError], ...] = (
     NoFaceDetected,
     TooManyFaces,
     HolderNotFound,
+    FaceQualityTooPoor,
     VideoTooLarge,
     CorruptVideo,
     VideoTooLong,

@@ -96,6 +96,13 @@ class Settings(BaseSettings):
             "strings of another scheme are refused, never compared."
         ),
     )
+    enrol_quality: Literal["off", "lenient", "strict"] = Field(
+        "lenient",
+        description="Face quality gate of 102.1 register from an image (docs/api.md, docs/accuracy.md): 'off' stores "
+        "any detected face, 'lenient' refuses faces that measurably hurt recognition (tiny, blurred, turned past 45°, "
+        "badly exposed, eyes or mouth covered), 'strict' asks for an ID-photo-like face; a refusal is rtn -3004. "
+        "A request's options.quality_gate overrides it.",
+    )
     inference_threads: int = Field(2, ge=1, le=64, description="onnxruntime intra-op threads per model.")
     engine_workers: int = Field(2, ge=1, le=64, description="Requests processed by the face engine at once.")
     max_pending: int = Field(64, ge=1, description="Requests allowed to wait for the engine before 503.")

@@ -116,7 +116,8 @@ def extract_features(
     A mesh-watermarked photo (5/7/9/101) is de-meshed first; with ``remove_watermark`` the
     de-meshed photo comes back as ``processed_image_content``. With ``idcard_ocr`` (image_type 2
     only) also the ID card's fields, read by ``read_idcard``; a card side without a face (the back) then gives face_num 0 and an empty
-    feature instead of -3001, since its text was asked for too."""
+    feature instead of -3001, since its text was asked for too. With ``return_face_quality``
+    also ``face_quality``, one object per face of ``feature`` (:mod:`facesaas.face.quality`)."""
     require_choice(request.image_type, EXTRACTION_IMAGE_TYPES, "image_type")
     require_choice(request.max_faces_allowed, frozenset({1, 2}), "max_faces_allowed")
     require_choice(request.idcard_ocr_mode, frozenset({1, 2, 3}), "idcard_ocr_mode")
@@ -127,7 +128,8 @@ def extract_features(
     bgr = load_image(request.image_content, "image_content", limits)
     prepared = _prepare(bgr, request.image_type)
     analysis = engine.analyze(
-        prepared.image, max_faces=request.max_faces_allowed, auto_rotate=request.auto_rotate, flip=request.flip_image
+        prepared.image, max_faces=request.max_faces_allowed, auto_rotate=request.auto_rotate, flip=request.flip_image,
+        quality=request.return_face_quality,
     )
     if not analysis.faces and not request.idcard_ocr:
         raise NoFaceDetected("image_content")
@@ -140,6 +142,9 @@ def extract_features(
         result["processed_image_content"] = base64.b64encode(encode_jpeg(prepared.image, 95)).decode("ascii")
     if request.flip_image and analysis.faces:
         result["flip_feature"] = encode_feature(np.stack([f.flip_embedding for f in analysis.faces]), engine.scheme)
+    if request.return_face_quality:
+        # Measured on the image the faces were embedded from (de-meshed for 5/7/9/101).
+        result["face_quality"] = [f.quality.as_dict() for f in analysis.faces if f.quality is not None]
     if request.idcard_ocr:
         if read_idcard is None:
             raise InternalError("idcard_ocr needs the ID-card reader")

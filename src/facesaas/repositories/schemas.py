@@ -9,6 +9,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from facesaas.inputs import FaceQuality
+
 __all__ = [
     "RegisterUserInfo",
     "RegisterOptions",
@@ -19,6 +21,7 @@ __all__ = [
     "RetrievalResponse",
     "RepoResult",
     "PlainResponse",
+    "RegisterResponse",
     "REGISTER_IMAGE_TYPES",
     "LABELS",
 ]
@@ -45,6 +48,12 @@ class RegisterUserInfo(_Strict):
 
 class RegisterOptions(_Strict):
     image_type: int = Field(1, description="图片类型: 1 证件照, 301 类证件照.")
+    quality_gate: str | None = Field(
+        None,
+        description="FaceSaaS's own option: the enrolment quality gate for this register from an image, \"off\", "
+        "\"lenient\" or \"strict\"; default the deployment's FACESAAS_ENROL_QUALITY (lenient). A face failing it "
+        "is rtn -3004 and nothing is stored. Registering by feature is never gated.",
+    )
 
 
 class RegisterRequest(_Strict):
@@ -86,6 +95,12 @@ class PlainResponse(BaseModel):
     rtn: int = Field(description="0 表示 OK, <0 表示错误 (docs/errors.md).")
     message: str
     global_request_id: str
+
+
+class RegisterResponse(PlainResponse):
+    face_quality: FaceQuality | None = Field(
+        None, description="FaceSaaS's own field: the registered face's quality (register from an image only)."
+    )
 
 
 class RepoResult(BaseModel):

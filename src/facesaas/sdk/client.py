@@ -161,8 +161,11 @@ class Client:
         description: dict[str, Any] | None = None,
         timestamp: int | None = None,
         image_type: int = 1,
+        quality_gate: str | None = None,
     ) -> dict[str, Any]:
-        """102.1 upload: one face from ``image`` (mode 1) or ``feature`` (mode 2)."""
+        """102.1 upload: one face from ``image`` (mode 1) or ``feature`` (mode 2). ``quality_gate``
+        ("off", "lenient", "strict") overrides the server's enrolment quality gate; the answer
+        to an image carries ``face_quality``."""
         info: dict[str, Any] = {"user_id": user_id, "repo_name": repo_name, "label": label}
         if image is not None:
             info["image_content"] = _b64(image)
@@ -173,7 +176,10 @@ class Client:
         if timestamp is not None:
             info["timestamp"] = timestamp
         mode = 2 if feature is not None and image is None else 1
-        return self.call(REGISTER_PATH, {"mode": mode, "user_info": info, "options": {"image_type": image_type}})
+        options: dict[str, Any] = {"image_type": image_type}
+        if quality_gate is not None:
+            options["quality_gate"] = quality_gate
+        return self.call(REGISTER_PATH, {"mode": mode, "user_info": info, "options": options})
 
     def delete_from_repo(self, repo_name: str, user_id: str, *, label: int = 2) -> dict[str, Any]:
         """102.1 delete (mode 3)."""

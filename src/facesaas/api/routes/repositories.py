@@ -10,7 +10,7 @@ from facesaas.api.openapi import signed_operation
 from facesaas.api.responses import ok
 from facesaas.inputs import parse_request
 from facesaas.repositories import service
-from facesaas.repositories.schemas import PlainResponse, RegisterRequest, RetrievalRequest, RetrievalResponse
+from facesaas.repositories.schemas import RegisterRequest, RegisterResponse, RetrievalRequest, RetrievalResponse
 
 router = APIRouter(prefix="/face/basic", tags=["1:N 比对 (manual 9.3)"])
 
@@ -18,7 +18,7 @@ router = APIRouter(prefix="/face/basic", tags=["1:N 比对 (manual 9.3)"])
 @router.post(
     "/register_in_repo",
     summary="102.1 人像库管理接口 (上传 / 删除)",
-    response_model=PlainResponse,
+    response_model=RegisterResponse,
     **signed_operation(RegisterRequest),
 )
 async def register_in_repo(request: Request, context: Ctx, signed: SignedBody) -> JSONResponse:
@@ -32,6 +32,7 @@ async def register_in_repo(request: Request, context: Ctx, signed: SignedBody) -
         signed.principal.tenant_id,
         parsed,
         context.limits_repo,
+        context.settings.enrol_quality,
     )
     return ok(request, result)
 
