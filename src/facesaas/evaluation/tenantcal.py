@@ -224,11 +224,17 @@ def tenant_table_markdown(table: TenantTable) -> str:
         "|---|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|",
     ]
     for rate, row in table.thresholds.items():
-        own = "—" if row.get("tenant_cosine") is None else f"{row['tenant_cosine']:.4f} ({row['tenant_method']})"
-        tar = "—" if row.get("tar") is None else f"{row['tar']:.4f}"
+        far = far_from_true_negative_rate(rate)
+
+        def cell(key: str, spec: str, row: dict = row) -> str:  # a hand-made table may lack the evidence
+            value = row.get(key)
+            return "—" if value is None else format(value, spec)
+
+        own = "—" if row.get("tenant_cosine") is None else f"{row['tenant_cosine']:.4f} ({row.get('tenant_method')})"
         lines.append(
-            f"| {rate} | {row['far']:.0e} | {row['pairs_to_bound']:,} / {row['pairs_to_estimate']:,} | {row['cosine']:.4f} "
-            f"| {row['similarity']:.2f} | {row['source']} | {own} | {row['shipped_cosine']:.4f} | {tar} "
-            f"| {row['impostor_pairs_above']} | {row['far_upper_95']:.2g} |"
+            f"| {rate} | {far:.0e} | {pairs_to_bound(far):,} / {pairs_to_estimate(far):,} | {row['cosine']:.4f} "
+            f"| {float(similarity_from_cosine(row['cosine'])):.2f} | {row.get('source', '—')} | {own} "
+            f"| {cell('shipped_cosine', '.4f')} | {cell('tar', '.4f')} | {cell('impostor_pairs_above', 'd')} "
+            f"| {cell('far_upper_95', '.2g')} |"
         )
     return "\n".join(lines) + "\n"
