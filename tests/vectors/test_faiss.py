@@ -67,6 +67,7 @@ def test_deletes_hide_faces_and_many_deletes_rebuild(tmp_path: Path) -> None:
     store.remove(3, np.array(doomed))
     assert store.stats()[0].count == 849
     assert store.search([3], vectors[120], 1)[0].face_id != 120
+    assert (store.size(3), store.size(4)) == (849, 0)  # 103.1's gallery size: live faces only
 
 
 def test_snapshot_round_trip_and_repair_after_a_lost_update(tmp_path: Path) -> None:

@@ -59,6 +59,7 @@ def test_add_search_remove_and_isolation(milvus: tuple[str, str]) -> None:
     assert store.search([3], vectors[2], 3) == []
     (stat,) = store.stats()
     assert stat.count == 400 + 3 - 1 and stat.kind == "milvus-flat"
+    assert (store.size(2), store.size(3)) == (3, 0)  # 103.1's gallery size (reused for SIZE_SECONDS)
     store.ping()
     store.close()
 

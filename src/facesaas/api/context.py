@@ -8,6 +8,7 @@ from typing import Any
 
 import anyio
 import anyio.to_thread
+from starlette.concurrency import run_in_threadpool
 
 from facesaas.auth.keys import ServerKeys, load_keys
 from facesaas.auth.quotas import MemoryQuotas, QuotaLimits, Quotas, RedisQuotas
@@ -32,6 +33,7 @@ from facesaas.recognition import IdCardReader, InfraredCheck
 from facesaas.repositories import OpenRepositories, open_repositories
 from facesaas.settings import Settings
 from facesaas.storage.database import Database, create_database
+from facesaas.tenants.calibration import TenantCalibrations
 from facesaas.tenants.service import TenantService
 
 __all__ = ["AppContext", "EngineGate", "build_context"]
@@ -78,6 +80,8 @@ class AppContext:
     authenticator: RequestAuthenticator
     engine: FaceEngine
     calibration: Calibration
+    """The shipped thresholds: for customers without a table of their own, the console and the
+    liveness checks. A customer's 1:1 and 1:N thresholds come from :meth:`calibration_of`."""
     gate: EngineGate
     limits_1to1: ImageLimits
     limits_repo: ImageLimits
@@ -88,6 +92,8 @@ class AppContext:
     """The console's operator accounts and sessions (docs/console.md)."""
     video: VideoLiveness
     """H5 video liveness sessions, their page's calls and the clip judge (docs/liveness.md)."""
+    tenant_calibrations: TenantCalibrations | None = None
+    """Customers' own threshold tables (``facesaas calibrate --tenant``), cached 10 s per worker."""
     quotas: Quotas = field(default_factory=MemoryQuotas)
     default_quota: QuotaLimits = QuotaLimits(0, 0, 0)
     """The deployment's limits for customers without their own (settings)."""
@@ -95,6 +101,19 @@ class AppContext:
     """Records every authenticated call (staging and production); None on a private deployment."""
     redis: Any = None
     """The Redis client shared by the replay record and the quotas (None: in-process)."""
+
+    async def calibration_of(self, tenant_id: int) -> Calibration:
+        """The thresholds of this customer's CS202.2 verification and 103.1 retrieval: its own
+        table if it has a usable one, else the shipped table. A cached answer costs nothing; a
+        miss (once per tenant per 10 s per worker) is one indexed row read in the thread pool,
+        never behind the engine gate."""
+        tables = self.tenant_calibrations
+        if tables is None:
+            return self.calibration
+        cached = tables.cached(tenant_id)
+        if cached is not None:
+            return cached
+        return await run_in_threadpool(tables.calibration_for, tenant_id)
 
     def ocr(self) -> OcrEngine:
         """The OCR engine, loaded on the first document request (~1 s once per process), so a
@@ -173,6 +192,7 @@ def build_context(settings: Settings, *, replay_store: ReplayStore | None = None
         authenticator=authenticator,
         engine=engine,
         calibration=calibration,
+        tenant_calibrations=TenantCalibrations(database, calibration, engine.scheme.name),
         gate=EngineGate(settings.engine_workers, settings.max_pending),
         limits_1to1=ImageLimits.for_one_to_one(settings),
         limits_repo=ImageLimits.for_repositories(settings),

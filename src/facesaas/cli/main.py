@@ -13,6 +13,7 @@ from typing import Any
 import click
 
 from facesaas.cli.billing import price, review, usage
+from facesaas.cli.calibrate import calibrate
 from facesaas.cli.common import b64_file, data_dir_option, echo_json, fail, remote_client, remote_options, settings_for
 from facesaas.cli.operator import operator
 from facesaas.cli.package import package
@@ -219,44 +220,7 @@ def compare(query: Path, database: Path, true_negative_rate: str, database_image
     echo_json(_run(VERIFICATION_PATH, payload, **remote))
 
 
-# --- calibrate / errors -----------------------------------------------------------------
-
-
-@cli.command()
-@click.argument("data_dir", type=click.Path(path_type=Path, exists=True, file_okay=False))
-@click.option("--out", type=click.Path(path_type=Path, dir_okay=False), default=None,
-              help="Where to write the table (default: the installed package's calibration-SCHEME.json).")
-@click.option("--scheme", default=None, help="Embedding scheme (default: FACESAAS_EMBEDDING_SCHEME).")
-def calibrate(data_dir: Path, out: Path | None, scheme: str | None) -> None:
-    """Rebuild the threshold table from DATA_DIR/labels.tsv (all pairs); prints the ROC table."""
-    from importlib import resources
-
-    from facesaas.evaluation.calibrate import (
-        build_calibration,
-        embed_labelled_set,
-        read_labels,
-        roc_markdown,
-        write_calibration,
-    )
-    from facesaas.face.calibration import calibration_file
-    from facesaas.face.engine import get_engine
-
-    rows = read_labels(data_dir)
-    settings = Settings()
-    engine = get_engine(settings.inference_threads, settings.detection_threshold, scheme or settings.embedding_scheme)
-    with click.progressbar(length=len(rows), label="embedding", file=sys.stderr) as bar:
-        done = [0]
-
-        def progress(count: int) -> None:
-            bar.update(count - done[0])
-            done[0] = count
-
-        embedded = embed_labelled_set(engine, data_dir, rows, progress)
-    calibration = build_calibration(embedded, str(data_dir), engine.scheme.name)
-    target = out or Path(str(resources.files("facesaas.face").joinpath(calibration_file(engine.scheme.name))))
-    write_calibration(calibration, target)
-    click.echo(roc_markdown(calibration), nl=False)
-    click.echo(f"written to {target}", err=True)
+# --- errors (calibrate is in cli/calibrate.py) ------------------------------------------
 
 
 @cli.command()
@@ -272,6 +236,7 @@ def errors(markdown: bool) -> None:
         click.echo(f"{cls.rtn:6d} {cls.http_status}  {cls.message}")
 
 
+cli.add_command(calibrate)
 cli.add_command(repo)
 cli.add_command(search)
 cli.add_command(package)

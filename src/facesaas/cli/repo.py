@@ -285,6 +285,7 @@ def search(image: Path, label: int, repo_name: str | None, top: int, true_negati
         from facesaas.inputs import ImageLimits, parse_request
         from facesaas.repositories.schemas import RetrievalRequest
         from facesaas.repositories.service import retrieve
+        from facesaas.tenants.calibration import TenantCalibrations
 
         settings = settings_for(data_dir)
         body: dict[str, Any] = {
@@ -298,8 +299,10 @@ def search(image: Path, label: int, repo_name: str | None, top: int, true_negati
             with _opened(settings, database) as opened:
                 engine = get_engine(settings.inference_threads, settings.detection_threshold, settings.embedding_scheme)
                 limits = ImageLimits.for_repositories(settings)
+                # The customer's own thresholds if it has a usable table, as the service would use.
+                calibration = TenantCalibrations(database, load_calibration(engine.scheme.name), engine.scheme.name).calibration_for(tenant_id)
                 try:
-                    response = retrieve(engine, opened.repositories, load_calibration(engine.scheme.name), tenant_id, request, limits)
+                    response = retrieve(engine, opened.repositories, calibration, tenant_id, request, limits)
                 except FaceSaaSError as exc:
                     fail(RuntimeError(f"rtn {exc.rtn}: {exc.client_message}"))
     echo_json([{name: hit[name] for name in _RESULT_FIELDS} for hit in response["repo_result"]])

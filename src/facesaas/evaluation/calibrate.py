@@ -40,6 +40,7 @@ __all__ = [
     "embed_labelled_set",
     "build_calibration",
     "roc_markdown",
+    "pair_scores",
     "read_labels",
     "tail_markdown",
     "write_calibration",
@@ -95,7 +96,7 @@ def embed_labelled_set(
     return EmbeddedSet(names, identities, embeddings, failed)
 
 
-def _pair_scores(data: EmbeddedSet) -> tuple[np.ndarray, np.ndarray]:
+def pair_scores(data: EmbeddedSet) -> tuple[np.ndarray, np.ndarray]:
     """All-pairs cosine scores split into (genuine, impostor)."""
     sims = data.embeddings @ data.embeddings.T
     ids = np.asarray(data.identities)
@@ -107,7 +108,7 @@ def _pair_scores(data: EmbeddedSet) -> tuple[np.ndarray, np.ndarray]:
 
 def build_calibration(data: EmbeddedSet, dataset_label: str, scheme: str) -> dict:
     """The calibration document of embedding scheme ``scheme`` (written as calibration-SCHEME.json)."""
-    genuine, impostor = _pair_scores(data)
+    genuine, impostor = pair_scores(data)
     if len(genuine) == 0 or len(impostor) == 0:
         raise ValueError("need at least one genuine and one impostor pair")
 

@@ -235,7 +235,7 @@ def validate_tail(tail: ExponentialTail, impostor: np.ndarray, fars: Iterable[fl
 
 
 def tail_summary(impostor: np.ndarray, tail: ExponentialTail) -> dict:
-    """The ``tail_fit`` block of calibration.json: the fit, the GPD shape estimates (documentation
+    """The ``tail_fit`` block of a calibration table: the fit, the GPD shape estimates (documentation
     only) and the validation against measured thresholds."""
     scores = np.asarray(impostor, dtype=np.float64).ravel()
     excess = scores[scores >= tail.u] - tail.u  # the excesses the fit used

@@ -24,6 +24,8 @@ from facesaas.face.embedder import DEFAULT_SCHEME, get_scheme
 
 __all__ = [
     "Calibration",
+    "expected_fpir",
+    "far_from_true_negative_rate",
     "load_calibration",
     "similarity_from_cosine",
     "SEARCH_TRUE_NEGATIVE_RATES",
@@ -82,6 +84,16 @@ class Calibration:
 def far_from_true_negative_rate(rate: str) -> float:
     """"99.99" → 1e-4 (the per-comparison false-accept rate)."""
     return round(1.0 - float(rate) / 100.0, 12)
+
+
+def expected_fpir(far: float, gallery_size: int) -> float:
+    """The expected false-positive identification rate of a search for someone not enrolled
+    among ``gallery_size`` faces, each compared at per-comparison false-accept rate ``far``:
+    ``1 − (1 − far)^N`` (≈ N·far while that is small), assuming independent comparisons.
+    Computed as ``−expm1(N·log1p(−far))`` so that 1e-9 × 10 M keeps its digits. O(1)."""
+    if gallery_size <= 0 or far <= 0.0:
+        return 0.0
+    return float(-np.expm1(gallery_size * np.log1p(-far)))
 
 
 def calibration_file(scheme: str) -> str:

@@ -116,3 +116,11 @@ class RepoResult(BaseModel):
 
 class RetrievalResponse(PlainResponse):
     repo_result: list[RepoResult] = Field(description="Up to return_topk_face results, best first; [] if the repositories are empty.")
+    gallery_size: int = Field(
+        description="检索的人像库中的人像数: faces in the searched repositories (ours, not the manual's; docs/api.md)."
+    )
+    expected_fpir: float = Field(
+        description="Expected false-positive identification rate: the chance that a person enrolled in none of the "
+        "searched repositories still gets a result with is_same_person true, 1 − (1 − FAR)^(gallery_size × query "
+        "vectors) for the per-comparison FAR of true_negative_rate (ours; docs/accuracy.md)."
+    )

@@ -14,7 +14,13 @@ from typing import Any
 import numpy as np
 
 from facesaas.errors import FaceQualityTooPoor, InvalidParameter, MissingParameter, NoFaceDetected, TooManyFaces
-from facesaas.face.calibration import SEARCH_TRUE_NEGATIVE_RATES, Calibration, similarity_from_cosine
+from facesaas.face.calibration import (
+    SEARCH_TRUE_NEGATIVE_RATES,
+    Calibration,
+    expected_fpir,
+    far_from_true_negative_rate,
+    similarity_from_cosine,
+)
 from facesaas.face.engine import FaceEngine
 from facesaas.face.feature import decode_feature
 from facesaas.face.image import encode_jpeg
@@ -201,7 +207,12 @@ def retrieve(
     request: RetrievalRequest,
     limits: ImageLimits,
 ) -> dict[str, Any]:
-    """103.1: the ``return_topk_face`` most similar faces, best first, with is_same_person."""
+    """103.1: the ``return_topk_face`` most similar faces, best first, with is_same_person,
+    and next to them ``gallery_size`` (faces in the searched repositories) and
+    ``expected_fpir``: the chance that someone enrolled in none of them still gets a result
+    passing the threshold, ``1 − (1 − FAR)^comparisons`` with FAR the per-comparison rate the
+    threshold of ``calibration`` was chosen for (the tenant's own table or the shipped one) and
+    one comparison per gallery face and query vector (``auto_flip`` searches two)."""
     options = request.options
     if request.mode not in (1, 2):
         raise InvalidParameter(f"mode must be 1 (image) or 2 (feature), got {request.mode}")
@@ -216,7 +227,9 @@ def retrieve(
     if not 1 <= options.return_topk_face <= MAX_TOPK:
         raise InvalidParameter(f"options.return_topk_face must be 1–{MAX_TOPK}, got {options.return_topk_face}")
     queries = _query_vectors(engine, request, limits)
-    hits = repositories.search(tenant_id, request.user_info.label, repo_name or None, queries, options.return_topk_face)
+    hits, gallery = repositories.search_gallery(
+        tenant_id, request.user_info.label, repo_name or None, queries, options.return_topk_face
+    )
     threshold = calibration.cosine_threshold(options.true_negative_rate)
     results = []
     for hit in hits:
@@ -232,4 +245,5 @@ def retrieve(
             image = repositories.face_image(hit.face_id) if hit.has_image else None
             result["face_image_content"] = base64.b64encode(image).decode("ascii") if image else ""
         results.append(result)
-    return {"repo_result": results}
+    fpir = expected_fpir(far_from_true_negative_rate(options.true_negative_rate), gallery * len(queries))
+    return {"repo_result": results, "gallery_size": gallery, "expected_fpir": float(f"{fpir:.4g}")}

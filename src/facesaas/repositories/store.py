@@ -48,7 +48,7 @@ from facesaas.storage.database import Database
 from facesaas.tenants.models import Tenant
 from facesaas.vectors import DIMENSION, CollectionState, VectorStore
 
-__all__ = ["FaceRepositories", "RepoKey", "NewFace", "Hit", "RepoInfo", "BatchResult", "list_repos"]
+__all__ = ["FaceRepositories", "RepoKey", "NewFace", "Hit", "RepoInfo", "BatchResult", "list_repos", "repository_faces"]
 
 log = logging.getLogger(__name__)
 
@@ -315,6 +315,14 @@ class FaceRepositories:
     def search(self, tenant_id: int, label: int, repo_name: str | None, queries: np.ndarray, k: int) -> list[Hit]:
         """The ``k`` faces most similar to any of ``queries`` (n, 128) in one repository, or in
         every repository of ``label`` when ``repo_name`` is None; best first."""
+        return self.search_gallery(tenant_id, label, repo_name, queries, k)[0]
+
+    def search_gallery(
+        self, tenant_id: int, label: int, repo_name: str | None, queries: np.ndarray, k: int
+    ) -> tuple[list[Hit], int]:
+        """:meth:`search`, and how many faces the searched repositories hold (the gallery size N
+        of the expected FPIR). The size comes from the vector backend (:meth:`VectorStore.size`:
+        O(1) in-process, a count reused for 30 s on Milvus), never from a COUNT over ``faces``."""
         # Core statements on one connection (no ORM session): ~0.5 ms less per search.
         condition = [Repo.tenant_id == tenant_id, Repo.label == label]
         if repo_name is not None:
@@ -339,18 +347,19 @@ class FaceRepositories:
                 candidates.update(connection.execute(
                     select(Face.id).where(Face.repo_id.in_(list(repos)), Face.created_at >= since)
                 ).scalars())  # fmt: skip
+            gallery = sum(self._vectors.size(repo_id) for repo_id in repos)
             if not candidates:
-                return []
+                return [], gallery
             rows = connection.execute(
                 select(Face.id, Face.user_id, Face.repo_id, Face.embedding, Face.description, Face.timestamp, Face.has_image).where(
                     Face.id.in_(candidates), Face.repo_id.in_(list(repos))
                 )
             ).all()
         if not rows:
-            return []
+            return [], gallery
         scores = (_from_bytes([row.embedding for row in rows]) @ np.asarray(queries, np.float32).T).max(axis=1)
         order = np.argsort(-scores, kind="stable")[:k]
-        return [
+        hits = [
             Hit(
                 face_id=rows[i].id,
                 user_id=rows[i].user_id,
@@ -362,6 +371,7 @@ class FaceRepositories:
             )
             for i in order
         ]
+        return hits, gallery
 
     def face_image(self, face_id: int) -> bytes | None:
         return self._images.get(face_id)
@@ -394,3 +404,31 @@ def list_repos(database: Database, tenant_id: int | None = None) -> list[RepoInf
         RepoInfo(int(repo_id), access_id, int(label), name, int(count), created.isoformat())
         for repo_id, access_id, label, name, count, created in rows
     ]
+
+
+def repository_faces(
+    database: Database, tenant_id: int, name: str, label: int | None = None, scheme: str = DEFAULT_SCHEME
+) -> tuple[list[str], np.ndarray]:
+    """The user_ids and stored embeddings ((n, 128) float32, unit) of the tenant's repository
+    ``name`` (of ``label``, or of whichever label has a repository of that name), for
+    calibration. RepoNotFound if there is none; ValueError if several labels have one and
+    ``label`` is not given; RepoSchemeMismatch if its vectors are not of ``scheme`` (thresholds
+    of one scheme mean nothing for another). Cost: one read of the repository's rows (~140 bytes a face)."""
+    query = select(Repo.id, Repo.label, Repo.embedding_scheme).where(Repo.tenant_id == tenant_id, Repo.name == name)
+    if label is not None:
+        query = query.where(Repo.label == label)
+    with database.connect() as connection:
+        found = connection.execute(query).all()
+        if not found:
+            raise RepoNotFound(f"label {label if label is not None else 'any'}, repo_name {name!r}")
+        if len(found) > 1:
+            labels = sorted(int(row[1]) for row in found)
+            raise ValueError(f"repositories named {name!r} exist under labels {labels}: give the label")
+        if found[0][2] != scheme:
+            raise RepoSchemeMismatch(f"{name} holds {found[0][2]} vectors, the thresholds are for {scheme}")
+        rows = connection.execute(
+            select(Face.user_id, Face.embedding).where(Face.repo_id == found[0][0]).order_by(Face.id)
+        ).all()
+    if not rows:
+        return [], np.zeros((0, DIMENSION), np.float32)
+    return [row[0] for row in rows], _from_bytes([row[1] for row in rows])

@@ -1,15 +1,15 @@
-"""Customer (tenant) tables: the customer and its liveness package keys."""
+"""Customer (tenant) tables: the customer, its liveness package keys and its own threshold table."""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, LargeBinary, String
+from sqlalchemy import BigInteger, Boolean, DateTime, Float, ForeignKey, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from facesaas.storage.database import Base
 
-__all__ = ["Tenant", "PackageKey"]
+__all__ = ["Tenant", "PackageKey", "TenantCalibration"]
 
 
 def _now() -> dt.datetime:
@@ -52,3 +52,26 @@ class PackageKey(Base):
     key: Mapped[bytes] = mapped_column(LargeBinary(32))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
     retired_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True, default=None)
+
+
+class TenantCalibration(Base):
+    """A customer's own threshold table (``facesaas calibrate --tenant``; docs/accuracy.md,
+    "Calibrating on your own data"), at most one per tenant. ``thresholds`` is JSON: per
+    true_negative_rate the cosine used and which source it came from. ``scheme`` names the
+    embedding scheme the scores were measured with; a row of another scheme is ignored."""
+
+    __tablename__ = "tenant_calibrations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(Integer, ForeignKey("tenants.id", ondelete="CASCADE"), unique=True, index=True)
+    scheme: Mapped[str] = mapped_column(String(32))
+    thresholds: Mapped[str] = mapped_column(Text)
+    identities: Mapped[int] = mapped_column(Integer)
+    images: Mapped[int] = mapped_column(Integer)
+    genuine_pairs: Mapped[int] = mapped_column(BigInteger)
+    impostor_pairs: Mapped[int] = mapped_column(BigInteger)
+    failure_to_enroll: Mapped[float] = mapped_column(Float)
+    """Share of the images with no detectable face (0–1; 0 for a repository's stored faces)."""
+    source: Mapped[str] = mapped_column(Text)
+    """What the table was measured on, e.g. ``folder /data/staff`` or ``repository staff (label 2)``."""
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)

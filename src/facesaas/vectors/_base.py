@@ -78,6 +78,10 @@ class VectorStore(Protocol):
     def search(self, collections: Iterable[int], query: np.ndarray, k: int) -> list[Candidate]:
         """The ``k`` best candidates for one query vector across ``collections``, best first."""
 
+    def size(self, collection: int) -> int:
+        """How many faces ``collection`` holds, cheaply (no scan per call): exact in-process,
+        possibly some seconds old for a shared backend. The gallery size 103.1 reports."""
+
     def stats(self) -> list[CollectionStats]: ...
 
     def save(self) -> int:

@@ -370,6 +370,15 @@ class FaissVectorStore:
         found.sort(key=lambda candidate: candidate.score, reverse=True)
         return found[:k]
 
+    def size(self, collection: int) -> int:
+        """Live faces of ``collection`` (0 if it has none): exact, O(1) (FAISS counts its
+        vectors; tombstones are a set)."""
+        entry = self._entry(collection)
+        if entry is None:
+            return 0
+        with entry.lock.read():
+            return len(entry)
+
     def stats(self) -> list[CollectionStats]:
         with self._lock:
             items = list(self._collections.items())

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
@@ -38,7 +39,7 @@ import numpy as np
 from facesaas.errors import ConfigurationError, FaceSaaSError, InternalError, ServiceUnavailable
 from facesaas.vectors._base import DIMENSION, Candidate, CollectionState, CollectionStats, EmbeddingSource
 
-__all__ = ["MilvusVectorStore", "INDEX", "SEARCH_PARAMS", "STALENESS_SECONDS"]
+__all__ = ["MilvusVectorStore", "INDEX", "SEARCH_PARAMS", "SIZE_SECONDS", "STALENESS_SECONDS"]
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +54,11 @@ spreading segments over query nodes."""
 
 SEARCH_PARAMS: dict[str, Any] = {}
 """Search parameters of :data:`INDEX` (none for FLAT; ``ef`` for HNSW, raised to k if smaller)."""
+
+SIZE_SECONDS = 30.0
+"""How long a repository's face count (:meth:`MilvusVectorStore.size`) is reused before Milvus
+is asked again: a count is a filtered scan inside Milvus (~tens of ms at millions of faces), too
+much for every search, and a gallery size some seconds old changes no expected FPIR materially."""
 
 STALENESS_SECONDS = 15.0
 """How far back the repository layer adds freshly created faces to a search's candidates: three
@@ -106,6 +112,7 @@ class MilvusVectorStore:
         self._client: Any = None
         self._ready = False
         self._lock = threading.RLock()
+        self._sizes: dict[int, tuple[float, int]] = {}
 
     # --- plumbing --------------------------------------------------------------------------
 
@@ -266,6 +273,21 @@ class MilvusVectorStore:
                                  filter=f"repo in {_in(wanted)}", consistency_level="Bounded",
                                  search_params={"metric_type": "IP", "params": breadth})  # fmt: skip
         return [Candidate(int(h["id"]), int(h["entity"]["repo"]), float(h["distance"])) for h in hits[0]]
+
+    def size(self, collection: int) -> int:
+        """Faces of repository ``collection``: a bounded-consistency count, reused for
+        :data:`SIZE_SECONDS` (so at most that old, plus Milvus's bounded staleness)."""
+        now = time.monotonic()
+        cached = self._sizes.get(int(collection))
+        if cached is not None and cached[0] > now:
+            return cached[1]
+        with self._calling("count"):
+            client = self._ensure()
+            rows = client.query(self.name, filter=f"repo == {int(collection)}", output_fields=["count(*)"],
+                                consistency_level="Bounded")  # fmt: skip
+        count = int(rows[0]["count(*)"]) if rows else 0
+        self._sizes[int(collection)] = (now + SIZE_SECONDS, count)
+        return count
 
     def stats(self) -> list[CollectionStats]:
         """The deployment's vectors as one entry (collection 0): a bounded-consistency count

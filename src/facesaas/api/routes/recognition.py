@@ -43,16 +43,19 @@ async def feature_extraction(request: Request, context: Ctx, signed: SignedBody)
     **signed_operation(VerificationRequest),
 )
 async def face_pair_verification(request: Request, context: Ctx, signed: SignedBody) -> JSONResponse:
-    """Compare a query photo or feature with a database photo or feature (manual 9.2 CS202.2)."""
+    """Compare a query photo or feature with a database photo or feature (manual 9.2 CS202.2),
+    at the caller's thresholds (its own table if it has one: docs/accuracy.md)."""
     if "query_image_package" in signed.body:
         package = parse_request(PackageVerificationRequest, signed.body)
+        calibration = await context.calibration_of(signed.principal.tenant_id)
         result = await context.gate.run(
-            service.verify_package_pair, context.engine, context.calibration, context.packages,
+            service.verify_package_pair, context.engine, calibration, context.packages,
             signed.principal.tenant_id, package, context.limits_1to1,
         )  # fmt: skip
         return ok(request, result)
     parsed = parse_request(VerificationRequest, signed.body)
+    calibration = await context.calibration_of(signed.principal.tenant_id)
     result = await context.gate.run(
-        service.verify_pair, context.engine, context.calibration, parsed, context.limits_1to1, context.check_infrared
+        service.verify_pair, context.engine, calibration, parsed, context.limits_1to1, context.check_infrared
     )
     return ok(request, result)

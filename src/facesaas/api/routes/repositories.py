@@ -44,13 +44,15 @@ async def register_in_repo(request: Request, context: Ctx, signed: SignedBody) -
     **signed_operation(RetrievalRequest),
 )
 async def retrieval_in_repo(request: Request, context: Ctx, signed: SignedBody) -> JSONResponse:
-    """Search one repository, or every repository of a label, for the most similar faces."""
+    """Search one repository, or every repository of a label, for the most similar faces, at the
+    caller's thresholds; reports the gallery size and the expected FPIR at the chosen rate."""
     parsed = parse_request(RetrievalRequest, signed.body)
+    calibration = await context.calibration_of(signed.principal.tenant_id)
     result = await context.gate.run(
         service.retrieve,
         context.engine,
         context.repositories.repositories,
-        context.calibration,
+        calibration,
         signed.principal.tenant_id,
         parsed,
         context.limits_repo,
