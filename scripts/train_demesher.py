@@ -1,6 +1,6 @@
 """Train the learned de-mesher and export ``facesaas/face/models/demesh.onnx`` (issue 17 item 5).
 
-A tiny residual U-Net (:class:`DemeshNet`, ~72 k weights) learns to take a mesh-watermarked ID
+A tiny residual U-Net (``DemeshNet`` in :func:`build_net`, 37 k weights) learns to take a mesh-watermarked ID
 photo (BGR, any size divisible by 4) to the clean photo under it. Training data are made here:
 CelebA photos of the *training* identities (even identity number,
 ``tests.watermark.styles.training_identity``) framed as ID photos (178 × 220 and 102 × 126,
@@ -8,15 +8,16 @@ CelebA photos of the *training* identities (even identity number,
 *training* families only (``tests.watermark.styles.TRAINING``; the hold-out families and the
 evaluation identities are never seen), JPEG 30–95, plus 8 % unmeshed photos (JPEG only) that
 teach the network to leave clean faces alone. Loss: mean absolute error against the clean photo
-before JPEG, on random 96 × 96 crops (flipped half the time), Adam with a cosine schedule.
+before JPEG, on 12 random 64 × 64 crops a step (flipped half the time), Adam with a one-cycle
+schedule (cosine annealing), 1,200 steps.
 
 Reproducible: everything is seeded, PyTorch runs deterministic algorithms on 2 threads, OpenCV
 on 1, and the ONNX file is written by hand from the weights (``export_onnx``: fixed node and
 initializer order, no producer version), so two runs on one machine give the same bytes.
 ``--check`` trains, then compares the SHA-256 with the committed file and the pin in
 ``facesaas.face.demesher`` (exit 1 if either differs, printing the largest output difference on
-a few photos so a cross-machine float difference can be told from a real change). Cost: ~10
-minutes on 2 cores (``make demesh-model``); needs the ``train`` extra (PyTorch, CPU) and
+a few photos so a cross-machine float difference can be told from a real change). Cost: 13–17
+minutes on the 2 shared cores here (``make demesh-model``); needs the ``train`` extra (PyTorch, CPU) and
 ``../shared/data``; never run by the service.
 
     python scripts/train_demesher.py [--check] [--steps 1200] [--data ../shared/data] [--out PATH]

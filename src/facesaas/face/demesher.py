@@ -1,7 +1,7 @@
 """The learned de-mesher: a tiny residual U-Net that takes a mesh-watermarked ID photo to the
 clean photo under it (issue 17 item 5).
 
-``models/demesh.onnx`` (~0.2 MB, SHA-256 pinned below) was trained on this project's CPU by
+``models/demesh.onnx`` (150 kB, 37 k weights, SHA-256 pinned below) was trained on this project's CPU by
 ``scripts/train_demesher.py`` (``make demesh-model`` rebuilds it and checks the bytes) on
 CelebA faces of the training identities meshed with six training families of
 ``tests/watermark/styles.py``; two whole families and the other half of the identities are
@@ -10,7 +10,7 @@ size, BGR in and out; the photo is padded (mirrored) to a multiple of 4 px and t
 off again. It predicts a correction added to the photo, so what it does not recognise as mesh
 it leaves nearly as it was.
 
-Cost: ~5–15 ms at 178 × 220 and ~2–5 ms at 102 × 126 on 2 threads. Loaded once per process
+Cost (2 threads, bench/results/demesh-latest.md): p50 ~7 ms at 178 × 220, ~3 ms at 102 × 126. Loaded once per process
 (:func:`get_demesher`); a session is thread-safe and the class keeps no per-call state.
 """
 
@@ -42,7 +42,7 @@ class Demesher:
     @classmethod
     def load(cls, *, threads: int = 2, path: Path = _MODEL, sha256: str = DEMESH_SHA256) -> Demesher:
         """Load the shipped model after checking its SHA-256 (ConfigurationError if it is
-        missing or altered). Cost ~20 ms; use :func:`get_demesher`."""
+        missing or altered). Cost ~7 ms; use :func:`get_demesher`."""
         import onnxruntime as ort
 
         from facesaas.face._models import _session_options

@@ -78,7 +78,7 @@ def refined_type(kind: int, width: int) -> int:
 def prepare(bgr: np.ndarray, image_type: int) -> Prepared:
     """``bgr`` as detection should see it for ``image_type``. For mesh types this costs the
     mesh search (~3–8 ms on a 178 × 220 photo) and, when a mesh is found, the learned
-    de-mesher (~5–15 ms; its first call also loads it, ~20 ms) or, on a small photo, the
+    de-mesher (~7 ms at p50; its first call also loads it) or, on a small photo, the
     inpainting (~2–5 ms); other types cost nothing."""
     if image_type not in MESH_TYPES:
         return Prepared(bgr, image_type)
