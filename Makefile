@@ -51,7 +51,7 @@ face-mesh-model: install
 	$(BIN)/python scripts/convert_face_mesh.py --check
 
 # Retrain the learned de-mesher src/facesaas/face/models/demesh.onnx on the CPU (PyTorch from the
-# `train` extra, never a runtime or test dependency; ~5-15 minutes on 2 cores, needs ../shared/data)
+# `train` extra, never a runtime or test dependency; 13-17 minutes on 2 shared cores, needs ../shared/data)
 # and check it is byte-identical to the committed file and its SHA-256 pin.
 demesh-model: install
 	$(BIN)/python -m pip install --quiet -e '.[train]'
@@ -109,7 +109,7 @@ image-types: install
 	$(BIN)/python bench/image_types.py
 
 # De-meshing on held-out mesh families and evaluation identities: none vs the classical remover
-# vs the learned de-mesher in the same run, plus the old three renderings (~10 minutes):
+# vs the learned de-mesher in the same run, plus the old three renderings (7-11 minutes):
 # bench/results/demesh-latest.md.
 demesh: install
 	$(BIN)/python bench/demesh.py
