@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 BENCH_STAMP := $(VENV)/.installed-bench
 
-.PHONY: install run test test-sqlite test-postgres milvus milvus-stop milvus-scale throughput metering bench registry-models bench-scale identification tenant-calibration documents liveness liveness-video face-mesh-model image-types quality calibrate embedding-scheme docs clean
+.PHONY: install run test test-sqlite test-postgres milvus milvus-stop milvus-scale throughput metering bench registry-models bench-scale identification tenant-calibration documents liveness liveness-video face-mesh-model demesh-model demesh image-types quality calibrate embedding-scheme docs clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -49,6 +49,13 @@ milvus-scale: milvus
 face-mesh-model: install
 	$(BIN)/python -m pip install --quiet -e '.[models]'
 	$(BIN)/python scripts/convert_face_mesh.py --check
+
+# Retrain the learned de-mesher src/facesaas/face/models/demesh.onnx on the CPU (PyTorch from the
+# `train` extra, never a runtime or test dependency; 13-17 minutes on 2 shared cores, needs ../shared/data)
+# and check it is byte-identical to the committed file and its SHA-256 pin.
+demesh-model: install
+	$(BIN)/python -m pip install --quiet -e '.[train]'
+	$(BIN)/python scripts/train_demesher.py --check
 
 # Signed HTTP extraction at 1/2/4 workers and 1-16 clients over PostgreSQL, Redis and Milvus,
 # against in-process calls in the same run (~4 minutes; needs `make milvus`).
@@ -117,6 +124,12 @@ liveness-video: install
 # bench/results/image-types-latest.md.
 image-types: install
 	$(BIN)/python bench/image_types.py
+
+# De-meshing on held-out mesh families and evaluation identities: none vs the classical remover
+# vs the learned de-mesher in the same run, plus the old three renderings (7-11 minutes):
+# bench/results/demesh-latest.md.
+demesh: install
+	$(BIN)/python bench/demesh.py
 
 # The shipped threshold tables, one per embedding scheme (~4 minutes each on 2 cores).
 calibrate: install

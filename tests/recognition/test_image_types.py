@@ -65,3 +65,17 @@ def test_declared_kind_is_believed_and_polarity_is_the_declared_ones(portrait: n
 def test_scene_queries_compare_one_face() -> None:
     assert faces_to_compare(302, 4) == 1 and faces_to_compare(303, 2) == 1
     assert faces_to_compare(301, 3) == 3 and faces_to_compare(2, 1) == 1 and faces_to_compare(4, 2) == 2
+
+
+def test_medium_photos_go_through_the_learned_demesher_and_small_ones_are_inpainted(portrait: np.ndarray) -> None:
+    from facesaas.face.demesher import get_demesher
+    from facesaas.face.watermark import read_mesh, remove_mesh
+
+    rng = np.random.default_rng(8)
+    small = cv2.resize(portrait, (102, 126), interpolation=cv2.INTER_AREA)
+    for photo in (portrait, small):
+        meshed = add_mesh(photo, rng, "wire")
+        prepared = prepare(meshed, 9)
+        assert prepared.demeshed
+        expected = get_demesher().run(meshed) if photo.shape[1] > SMALL_MESH_WIDTH else remove_mesh(meshed, read_mesh(meshed, 9))
+        assert np.array_equal(prepared.image, expected), photo.shape

@@ -11,7 +11,13 @@ Registration-side types (CS201.1 ``image_type``, CS202.2 ``database_image_type``
   bigger borders were measured and did not raise the accept rate (docs/accuracy.md), so none
   is applied: a chip photo simply carries less of the face.
 - 5/7/9 (mesh-watermarked "网纹照" of the kind declared) and 101 (kind unknown): the mesh is
-  found and painted out before detection (:mod:`facesaas.face.watermark`). The refined type
+  found (:func:`facesaas.face.watermark.read_mesh`, which also tells its kind) and, when found,
+  taken out before detection: on medium photos (wider than :data:`SMALL_MESH_WIDTH`) by the
+  learned de-mesher (:mod:`facesaas.face.demesher`) run on the photo as received, on small
+  ones by painting the strokes out (``remove_mesh``). The split was chosen on the old three
+  renderings (never a hold-out family): at 178 × 220 the learned one verified more often for
+  all three, at 102 × 126 it lost 9 points on pale (finance) meshes against selfies, so small
+  photos keep the classical remover (docs/accuracy.md, bench/results/demesh-latest.md). The refined type
   reported back is 5/7/9 for a small photo (at most :data:`SMALL_MESH_WIDTH` px wide, the
   102 × 126 class) and 6/8/10 for a larger one (the 178 × 220 class); 101 with no mesh found
   is reported as 1.
@@ -34,6 +40,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from facesaas.face.demesher import get_demesher
 from facesaas.face.watermark import NO_MESH, MeshReading, read_mesh, remove_mesh
 
 __all__ = ["Prepared", "prepare", "refined_type", "faces_to_compare", "SMALL_MESH_WIDTH", "MESH_TYPES"]
@@ -70,8 +77,9 @@ def refined_type(kind: int, width: int) -> int:
 
 def prepare(bgr: np.ndarray, image_type: int) -> Prepared:
     """``bgr`` as detection should see it for ``image_type``. For mesh types this costs the
-    mesh search and inpainting, ~3–10 ms on a 178 × 220 photo (more on bigger ones); other
-    types cost nothing."""
+    mesh search (~3–8 ms on a 178 × 220 photo) and, when a mesh is found, the learned
+    de-mesher (~7 ms at p50; its first call also loads it) or, on a small photo, the
+    inpainting (~2–5 ms); other types cost nothing."""
     if image_type not in MESH_TYPES:
         return Prepared(bgr, image_type)
     declared = None if image_type == 101 else image_type
@@ -81,7 +89,8 @@ def prepare(bgr: np.ndarray, image_type: int) -> Prepared:
         # A declared kind is believed (the photo may be a clean one sent as meshed); an
         # automatic search that finds nothing reports an ordinary ID photo.
         return Prepared(bgr, refined_type(declared, width) if declared else 1, reading)
-    return Prepared(remove_mesh(bgr, reading), refined_type(reading.kind, width), reading)
+    cleaned = get_demesher().run(bgr) if width > SMALL_MESH_WIDTH else remove_mesh(bgr, reading)
+    return Prepared(cleaned, refined_type(reading.kind, width), reading)
 
 
 def faces_to_compare(query_type: int, max_faces_allowed: int) -> int:

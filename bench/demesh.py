@@ -1,0 +1,243 @@
+"""De-meshing that generalises (issue 17 item 5): no de-meshing vs the classical remover vs the
+learned de-mesher, in the same run, on the HELD-OUT mesh families and the evaluation identities.
+
+Photos: for each evaluation CelebA identity (odd identity number; the learned de-mesher was
+trained on even ones) photo A becomes the clean ID photo (``id_portrait``, 178 × 220 and
+102 × 126), photo B of the same person is the "selfie". Each clean ID photo is meshed once per
+held-out family (``tests.watermark.styles.HOLDOUT``: random periods, amplitudes, angles,
+widths, tones, opacity, JPEG 30–95) and, to see that nothing regressed, once per old rendering
+(``tests.watermark.generator``: finance, police, wire, JPEG 85). **All photos are synthetic.**
+
+Each meshed photo is sent as type 101 (kind unknown) through each way of de-meshing:
+
+- ``none``: the meshed photo as is (type 1);
+- ``classical``: ``read_mesh`` + ``remove_mesh`` (the remover before this issue);
+- ``learned``: ``read_mesh`` tells whether there is a mesh; if so, the learned de-mesher runs
+  on the photo as received;
+- ``classical+learned``: the learned de-mesher on the classical remover's output;
+- ``learned always``: the learned de-mesher whether or not a mesh was found;
+- ``service``: ``facesaas.recognition.image_types.prepare(photo, 101)`` as shipped.
+
+Measured per way: face lost (no face found after de-meshing although the clean photo has
+one), meshed vs the clean original accepted, meshed ID photo vs selfie against clean ID photo vs
+selfie (points of difference), impostor accepts (every meshed photo against every other
+evaluation identity's selfie, against the clean ID photos' rate), and the de-meshing step's
+cost (ms, p50/p95, 2 threads). Accept = similarity ≥ ``similarity_threshold("99.99")``. Rates
+carry Wilson 95 % intervals. Also: clean ID photos through the learned de-mesher (it must not
+change who they are).
+
+    python bench/demesh.py [--identities 118] [--seed 17] [--out bench/results]
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from _results import save  # noqa: E402  (bench/ is the script's directory)
+
+WAYS = ("none", "classical", "learned", "classical+learned", "learned always", "service")
+
+
+def wilson(hits: int, n: int, z: float = 1.96) -> tuple[float, float]:
+    """Wilson score 95 % interval of ``hits``/``n`` (0–1)."""
+    if n == 0:
+        return 0.0, 1.0
+    p = hits / n
+    centre, half = (
+        (p + z * z / (2 * n)) / (1 + z * z / n),
+        z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n),
+    )
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def rate(values: list[bool]) -> str:
+    """``p % [low–high] (hits/n)``."""
+    hits, n = int(sum(values)), len(values)
+    if not n:
+        return "–"
+    low, high = wilson(hits, n)
+    return f"{hits / n:.1%} [{low:.1%}–{high:.1%}] ({hits}/{n})"
+
+
+def demesh(way: str, photo: np.ndarray, demesher: Any) -> np.ndarray:
+    """``photo`` after de-meshing ``way`` (see the module docstring), sent as type 101."""
+    from facesaas.face.watermark import NO_MESH, read_mesh, remove_mesh
+    from facesaas.recognition.image_types import prepare
+
+    if way == "none":
+        return photo
+    if way == "service":
+        return prepare(photo, 101).image
+    if way == "learned always":
+        return demesher.run(photo)
+    reading = read_mesh(photo)
+    if reading.kind == NO_MESH:
+        return photo
+    if way == "learned":
+        return demesher.run(photo)
+    cleaned = remove_mesh(photo, reading)
+    return demesher.run(cleaned) if way == "classical+learned" else cleaned
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--identities", type=int, default=118, help="evaluation identities used (at most the odd ones)")
+    parser.add_argument("--seed", type=int, default=17)
+    parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
+    args = parser.parse_args()
+
+    from facesaas.face.calibration import load_calibration
+    from facesaas.face.demesher import get_demesher
+    from facesaas.face.engine import get_engine
+    from tests.imagetypes.generator import CHIP_SIZE, id_portrait
+    from tests.liveness.generator import landmarks_of, load_identities
+    from tests.watermark.generator import STYLES, add_mesh
+    from tests.watermark.styles import HOLDOUT, draw_family, training_identity
+
+    engine, demesher = get_engine(2), get_demesher(2)
+    threshold = load_calibration().similarity_threshold("99.99")
+    cosine = threshold / 50.0 - 1.0  # similarity = 50 (1 + cosine)
+    rng = np.random.default_rng(args.seed)
+    started = time.time()
+
+    identities = load_identities(args.data / "faces" / "celeba")
+    names = [n for n in sorted(identities, key=int) if not training_identity(n) and len(identities[n]) >= 2][
+        : args.identities
+    ]
+    people = []  # (clean ID photos per size, selfie embedding)
+    for name in names:
+        a, b = (cv2.imread(str(p)) for p in identities[name][:2])
+        marks = landmarks_of(a)
+        selfie = engine.analyze(b).faces
+        if marks is None or not selfie:
+            continue
+        portrait = id_portrait(a, marks)
+        people.append(({"178×220": portrait, "102×126": cv2.resize(portrait, CHIP_SIZE, interpolation=cv2.INTER_AREA)},
+                       selfie[0].embedding))  # fmt: skip
+    selfies = np.stack([p[1] for p in people])
+    n = len(people)
+    sets = [f"hold-out {family}" for family in HOLDOUT] + [f"old {style}" for style in STYLES.values()]
+
+    def embed(bgr: np.ndarray) -> np.ndarray | None:
+        faces = engine.analyze(bgr).faces
+        return faces[0].embedding if faces else None
+
+    for way in WAYS:  # first calls import modules and allocate: not part of the cost
+        demesh(way, people[0][0]["178×220"], demesher)
+    clean: dict[str, list[np.ndarray | None]] = defaultdict(list)
+    # result[(set, size, way)] = list of (person index, embedding or None)
+    result: dict[tuple[str, str, str], list[tuple[int, np.ndarray | None]]] = defaultdict(list)
+    cost: dict[tuple[str, str], list[float]] = defaultdict(list)  # (way, size) -> ms
+    clean_through: dict[str, list[np.ndarray | None]] = defaultdict(list)
+    for i, (photos, _) in enumerate(people):
+        for size, photo in photos.items():
+            clean[size].append(embed(photo))
+            clean_through[size].append(embed(demesher.run(photo)))
+            for name in sets:
+                if name.startswith("hold-out"):
+                    meshed = draw_family(photo, rng, name.split()[1]).image
+                else:
+                    meshed = add_mesh(photo, rng, name.split()[1])
+                for way in WAYS:
+                    t0 = time.perf_counter()
+                    cleaned = demesh(way, meshed, demesher)
+                    cost[(way, size)].append(1000 * (time.perf_counter() - t0))
+                    result[(name, size, way)].append((i, embed(cleaned)))
+        if (i + 1) % 20 == 0:
+            print(f"{i + 1}/{n} identities, {time.time() - started:.0f} s", file=sys.stderr)
+
+    def accept(a: np.ndarray | None, b: np.ndarray | None) -> bool:
+        return a is not None and b is not None and float(a @ b) >= cosine
+
+    def impostors(vectors: list[tuple[int, np.ndarray | None]]) -> tuple[int, int]:
+        hits = pairs = 0
+        for i, v in vectors:
+            if v is not None:
+                hits += int((np.delete(selfies @ v, i) >= cosine).sum())
+                pairs += n - 1
+        return hits, pairs
+
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    report = [f"# De-meshing {stamp}", "",
+              f"`python bench/demesh.py --identities {args.identities} --seed {args.seed}`: {n} evaluation CelebA identities "
+              f"(odd numbers, never trained on), {time.time() - started:.0f} s on this machine (2 cores, shared). "
+              "**All photos are synthetic**: real faces, rendered meshes. Hold-out families were never used for training or "
+              f"tuning. Accept = similarity ≥ the \"99.99\" threshold ({threshold:.2f}); [low–high] = Wilson 95 % interval.", ""]  # fmt: skip
+    for name in sets:
+        report += [f"## {name}", "",
+                   "| size | way | face lost | vs clean original | vs selfie | clean ID vs selfie | points | impostor accepts |",
+                   "|---|---|---:|---:|---:|---:|---:|---:|"]  # fmt: skip
+        for size in ("178×220", "102×126"):
+            for way in WAYS:
+                rows = result[(name, size, way)]
+                usable = [(i, v) for i, v in rows if clean[size][i] is not None]
+                lost = [v is None for _, v in usable]
+                vs_clean = [accept(v, clean[size][i]) for i, v in usable]
+                vs_selfie = [accept(v, selfies[i]) for i, v in rows]
+                base = [accept(clean[size][i], selfies[i]) for i, _ in rows]
+                hits, pairs = impostors(rows)
+                report.append(f"| {size} | {way} | {rate(lost)} | {rate(vs_clean)} | {rate(vs_selfie)} | {rate(base)} | "
+                              f"{100 * (np.mean(vs_selfie) - np.mean(base)):+.1f} | {hits}/{pairs} ({hits / max(pairs, 1):.1e}) |")  # fmt: skip
+        report.append("")
+    report += ["## Pooled over both hold-out families and both sizes", "",
+               "| way | face lost | vs clean original | vs selfie − clean ID vs selfie (points) | impostor accepts |",
+               "|---|---:|---:|---:|---:|"]  # fmt: skip
+    for way in WAYS:
+        rows = [(size, i, v) for name in sets if name.startswith("hold-out") for size in ("178×220", "102×126")
+                for i, v in result[(name, size, way)]]  # fmt: skip
+        lost = [v is None for size, i, v in rows if clean[size][i] is not None]
+        vs_clean = [accept(v, clean[size][i]) for size, i, v in rows if clean[size][i] is not None]
+        gap = 100 * (
+            np.mean([accept(v, selfies[i]) for _, i, v in rows])
+            - np.mean([accept(clean[s][i], selfies[i]) for s, i, _ in rows])
+        )
+        hits, pairs = impostors([(i, v) for _, i, v in rows])
+        report.append(
+            f"| {way} | {rate(lost)} | {rate(vs_clean)} | {gap:+.1f} | {hits}/{pairs} ({hits / max(pairs, 1):.1e}) |"
+        )
+    clean_hits = clean_pairs = 0
+    for size in ("178×220", "102×126"):
+        h, p = impostors(list(enumerate(clean[size])))
+        clean_hits, clean_pairs = clean_hits + h, clean_pairs + p
+    report += ["", f"Clean ID photos' impostor accepts (the baseline, both sizes): {clean_hits}/{clean_pairs} "
+               f"({clean_hits / max(clean_pairs, 1):.1e}).", "",
+               "## Clean ID photos through the learned de-mesher (it must leave them alone)", "",
+               "| size | vs the photo untouched | vs selfie, untouched | vs selfie, through the de-mesher | impostor accepts |",
+               "|---|---:|---:|---:|---:|"]  # fmt: skip
+    for size in ("178×220", "102×126"):
+        through = clean_through[size]
+        same = [accept(v, clean[size][i]) for i, v in enumerate(through) if clean[size][i] is not None]
+        hits, pairs = impostors(list(enumerate(through)))
+        report.append(f"| {size} | {rate(same)} | {rate([accept(v, selfies[i]) for i, v in enumerate(clean[size])])} | "
+                      f"{rate([accept(v, selfies[i]) for i, v in enumerate(through)])} | {hits}/{pairs} |")  # fmt: skip
+    report += [
+        "",
+        "## Cost of the de-meshing step (ms per photo, 2 threads; detection and embedding excluded)",
+        "",
+        "| way | size | n | p50 | p95 |",
+        "|---|---|---:|---:|---:|",
+    ]
+    for (way, size), values in cost.items():
+        report.append(
+            f"| {way} | {size} | {len(values)} | {np.percentile(values, 50):.1f} | {np.percentile(values, 95):.1f} |"
+        )
+    text = "\n".join(report) + "\n"
+    save(args.out, "demesh", stamp, text)
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
