@@ -159,10 +159,10 @@ def main() -> None:  # noqa: PLR0915 - one report, written top to bottom
     rows = read_labels(data)
     if args.limit:
         rows = rows[: args.limit]
-    engine = get_engine(settings.inference_threads, settings.detection_threshold)
+    engine = get_engine(settings.inference_threads, settings.detection_threshold, settings.embedding_scheme)
     mesh = get_mesh()
-    threshold = load_calibration().cosine_threshold("99.99")
-    timings: dict[str, list[float]] = {"detection (YuNet)": [], "alignment + embedding (SFace)": [],
+    threshold = load_calibration(engine.scheme.name).cosine_threshold("99.99")
+    timings: dict[str, list[float]] = {"detection (YuNet)": [], "alignment + embedding (SFace, the server's scheme)": [],
                                        "quality, crop given (as the engine calls it)": [],
                                        "quality, crop made by assess": []}  # fmt: skip
 
@@ -183,7 +183,7 @@ def main() -> None:  # noqa: PLR0915 - one report, written top to bottom
             continue
         detection = detections[0]
         crop = align_face(bgr, detection.landmarks)
-        vector = engine.embedder.embed(crop)
+        vector = engine.embedder.embed_scheme(crop, engine.scheme)
         t2 = time.perf_counter()
         quality = assess(bgr, detection, crop)
         t3 = time.perf_counter()

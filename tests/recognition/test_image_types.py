@@ -79,3 +79,30 @@ def test_medium_photos_go_through_the_learned_demesher_and_small_ones_are_inpain
         assert prepared.demeshed
         expected = get_demesher().run(meshed) if photo.shape[1] > SMALL_MESH_WIDTH else remove_mesh(meshed, read_mesh(meshed, 9))
         assert np.array_equal(prepared.image, expected), photo.shape
+
+
+def test_a_face_lost_by_the_first_remover_gets_a_second_look(portrait: np.ndarray, monkeypatch: pytest.MonkeyPatch) -> None:
+    """If de-meshing leaves no detectable face, the other remover's output and then the photo as
+    received are tried before -3001; a photo whose face survives is analysed once."""
+    from facesaas.face.demesher import Demesher
+    from facesaas.face.engine import get_engine
+    from facesaas.recognition.image_types import analyze_prepared, second_looks
+
+    engine = get_engine()
+    meshed = add_mesh(portrait, np.random.default_rng(5), "wire")
+    assert meshed.shape[1] > SMALL_MESH_WIDTH and prepare(meshed, 101).demeshed
+    first, analysis = analyze_prepared(engine, meshed, 101)
+    assert analysis.faces and first.image is not meshed
+    wiped = {"calls": 0}
+
+    def wipe(self: Demesher, bgr: np.ndarray) -> np.ndarray:  # a remover that loses the face
+        wiped["calls"] += 1
+        return np.full_like(bgr, 128)
+
+    monkeypatch.setattr(Demesher, "run", wipe)
+    second, analysis = analyze_prepared(engine, meshed, 101)
+    assert wiped["calls"] == 1 and analysis.faces  # the inpainted version still shows the face
+    assert second.demeshed and second.image_type == first.image_type
+    assert float(analysis.faces[0].embedding @ engine.analyze(portrait).faces[0].embedding) > 0.5
+    # Nothing to look at twice when the photo had no mesh to remove.
+    assert list(second_looks(portrait, prepare(portrait, 1))) == []

@@ -12,7 +12,6 @@ import base64
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
-import cv2
 import numpy as np
 
 from facesaas.errors import (
@@ -28,7 +27,7 @@ from facesaas.face.engine import Analysis, Face, FaceEngine
 from facesaas.face.feature import decode_feature, encode_feature
 from facesaas.face.image import encode_jpeg
 from facesaas.inputs import ImageLimits, PackageOptions, load_image, require_choice
-from facesaas.recognition.image_types import MESH_TYPES, Prepared, faces_to_compare, prepare
+from facesaas.recognition.image_types import MESH_TYPES, analyze_prepared, faces_to_compare
 from facesaas.recognition.schemas import (
     DATABASE_IMAGE_TYPES,
     EXTRACTION_IMAGE_TYPES,
@@ -99,13 +98,6 @@ class PackageEvidence(Protocol):
         ...
 
 
-def _prepare(bgr: np.ndarray, image_type: int) -> Prepared:
-    try:
-        return prepare(bgr, image_type)
-    except cv2.error as exc:  # OpenCV's inpainting or filters; never expected for a decoded image
-        raise InternalError("de-meshing failed") from exc
-
-
 def extract_features(
     engine: FaceEngine,
     request: ExtractionRequest,
@@ -126,10 +118,9 @@ def extract_features(
     if request.idcard_ocr and request.image_type != 2:
         raise InvalidParameter("idcard_ocr applies to image_type 2 (证件照翻拍) only")
     bgr = load_image(request.image_content, "image_content", limits)
-    prepared = _prepare(bgr, request.image_type)
-    analysis = engine.analyze(
-        prepared.image, max_faces=request.max_faces_allowed, auto_rotate=request.auto_rotate, flip=request.flip_image,
-        quality=request.return_face_quality,
+    prepared, analysis = analyze_prepared(
+        engine, bgr, request.image_type, max_faces=request.max_faces_allowed, auto_rotate=request.auto_rotate,
+        flip=request.flip_image, quality=request.return_face_quality,
     )
     if not analysis.faces and not request.idcard_ocr:
         raise NoFaceDetected("image_content")
@@ -231,8 +222,7 @@ def database_embedding(engine: FaceEngine, *, content: str | None, feature: str 
         return decode_feature(feature, "database_image_feature", engine.scheme)[0]
     assert content is not None and image_type is not None
     bgr = load_image(content, "database_image_content", limits)
-    prepared = _prepare(bgr, image_type)
-    analysis = engine.analyze(prepared.image, max_faces=1, auto_rotate=auto_rotate)
+    _, analysis = analyze_prepared(engine, bgr, image_type, max_faces=1, auto_rotate=auto_rotate)
     if not analysis.faces:
         raise NoFaceDetected("database_image_content")
     # An ID photo holds one person; if several faces are found the largest is the subject
