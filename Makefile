@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 BENCH_STAMP := $(VENV)/.installed-bench
 
-.PHONY: install run test test-sqlite test-postgres milvus milvus-stop milvus-scale throughput metering bench registry-models bench-scale identification tenant-calibration documents liveness liveness-video face-mesh-model demesh-model demesh image-types quality calibrate embedding-scheme docs clean
+.PHONY: install run test test-sqlite test-postgres milvus milvus-stop milvus-scale throughput metering bench registry-models bench-scale identification tenant-calibration documents liveness liveness-video face-mesh-model demesh-model demesh-small-model demesh demesh-decision image-types quality calibrate embedding-scheme docs clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -56,6 +56,12 @@ face-mesh-model: install
 demesh-model: install
 	$(BIN)/python -m pip install --quiet -e '.[train]'
 	$(BIN)/python scripts/train_demesher.py --check
+
+# Retrain the small-photo de-mesher src/facesaas/face/models/demesh_small.onnx (the same network,
+# trained on 102 x 126 photos only; ~4 minutes on 2 idle cores) and check its bytes and pin likewise.
+demesh-small-model: install
+	$(BIN)/python -m pip install --quiet -e '.[train]'
+	$(BIN)/python scripts/train_demesher.py --size small --check
 
 # Signed HTTP extraction at 1/2/4 workers and 1-16 clients over PostgreSQL, Redis and Milvus,
 # against in-process calls in the same run (~4 minutes; needs `make milvus`).
@@ -130,6 +136,12 @@ image-types: install
 # bench/results/demesh-latest.md.
 demesh: install
 	$(BIN)/python bench/demesh.py
+
+# The small-photo decision: the classical remover vs the small-photo de-mesher at 102 x 126 on the
+# old renderings and the TRAINING families only (no hold-out family drawn);
+# bench/results/demesh-decision-latest.md.
+demesh-decision: install
+	$(BIN)/python bench/demesh.py --decision
 
 # The shipped threshold tables, one per embedding scheme (~4 minutes each on 2 cores).
 calibrate: install

@@ -51,6 +51,9 @@ sys.path.insert(0, str(ROOT))
 from _results import save  # noqa: E402  (bench/ is the script's directory)
 
 WAYS = ("none", "classical", "learned", "classical+learned", "learned always", "service", "service + second look")
+DECISION_WAYS = ("none", "classical", "learned", "learned small")
+"""``--decision``: the ways compared to decide the small-photo remover, on 102 × 126 photos only,
+meshed with the old renderings and the TRAINING families (never a hold-out family)."""
 
 
 def wilson(hits: int, n: int, z: float = 1.96) -> tuple[float, float]:
@@ -74,8 +77,9 @@ def rate(values: list[bool]) -> str:
     return f"{hits / n:.1%} [{low:.1%}–{high:.1%}] ({hits}/{n})"
 
 
-def demesh(way: str, photo: np.ndarray, demesher: Any) -> np.ndarray:
-    """``photo`` after de-meshing ``way`` (see the module docstring), sent as type 101."""
+def demesh(way: str, photo: np.ndarray, demesher: Any, small: Any = None) -> np.ndarray:
+    """``photo`` after de-meshing ``way`` (see the module docstring), sent as type 101;
+    ``small`` is the small-photo de-mesher (way ``learned small``)."""
     from facesaas.face.watermark import NO_MESH, read_mesh, remove_mesh
     from facesaas.recognition.image_types import prepare
 
@@ -90,8 +94,35 @@ def demesh(way: str, photo: np.ndarray, demesher: Any) -> np.ndarray:
         return photo
     if way == "learned":
         return demesher.run(photo)
+    if way == "learned small":
+        return small.run(photo)
     cleaned = remove_mesh(photo, reading)
     return demesher.run(cleaned) if way == "classical+learned" else cleaned
+
+
+def decision_summary(result: dict, clean: dict, selfies: np.ndarray, sets: list[str], accept: Any) -> list[str]:
+    """The decision rule's table: per set at 102 × 126, face lost and vs selfie for the
+    classical remover and the small-photo de-mesher, and whether the small one is at least as
+    good on both (the rule requires it for every old rendering)."""
+    lines = ["## Decision: learned small vs classical at 102 × 126", "",
+             "| set | face lost: classical → learned small | vs selfie: classical → learned small | at least as good |",
+             "|---|---:|---:|---|"]  # fmt: skip
+    verdicts = []
+    for name in sets:
+        figures = {}
+        for way in ("classical", "learned small"):
+            rows = result[(name, "102×126", way)]
+            lost = sum(v is None for i, v in rows if clean["102×126"][i] is not None)
+            figures[way] = (lost, sum(accept(v, selfies[i]) for i, v in rows), len(rows))
+        (lost_c, self_c, n), (lost_s, self_s, _) = figures["classical"], figures["learned small"]
+        good = lost_s <= lost_c and self_s >= self_c
+        if name.startswith("old"):
+            verdicts.append(good)
+        lines.append(
+            f"| {name} | {lost_c}/{n} → {lost_s}/{n} | {self_c}/{n} → {self_s}/{n} | {'yes' if good else 'NO'} |"
+        )
+    lines += ["", f"Rule (every old rendering at least as good on both): {'MET' if all(verdicts) else 'NOT MET'}."]
+    return lines
 
 
 def main() -> None:
@@ -100,17 +131,31 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=17)
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
+    parser.add_argument("--decision", action="store_true",
+                        help="102 x 126 only, old renderings + TRAINING families, ways none/classical/learned/learned small "
+                             "(no hold-out family is drawn): the small-photo decision")  # fmt: skip
+    parser.add_argument("--small-model", type=Path, default=None,
+                        help="with --decision: a candidate small-photo model instead of the shipped one")  # fmt: skip
     args = parser.parse_args()
 
     from facesaas.face.calibration import load_calibration
-    from facesaas.face.demesher import get_demesher
+    from facesaas.face.demesher import Demesher, get_demesher, get_small_demesher
     from facesaas.face.engine import get_engine
     from tests.imagetypes.generator import CHIP_SIZE, id_portrait
     from tests.liveness.generator import landmarks_of, load_identities
     from tests.watermark.generator import STYLES, add_mesh
-    from tests.watermark.styles import HOLDOUT, draw_family, training_identity
+    from tests.watermark.styles import HOLDOUT, TRAINING, draw_family, training_identity
 
     engine, demesher = get_engine(2), get_demesher(2)
+    small = None
+    if args.decision:
+        import hashlib
+
+        candidate = args.small_model
+        small = (Demesher.load(threads=2, path=candidate, sha256=hashlib.sha256(candidate.read_bytes()).hexdigest())
+                 if candidate else get_small_demesher(2))  # fmt: skip
+    ways = DECISION_WAYS if args.decision else WAYS
+    sizes = ("102×126",) if args.decision else ("178×220", "102×126")
     threshold = load_calibration().similarity_threshold("99.99")
     cosine = threshold / 50.0 - 1.0  # similarity = 50 (1 + cosine)
     rng = np.random.default_rng(args.seed)
@@ -132,7 +177,10 @@ def main() -> None:
                        selfie[0].embedding))  # fmt: skip
     selfies = np.stack([p[1] for p in people])
     n = len(people)
-    sets = [f"hold-out {family}" for family in HOLDOUT] + [f"old {style}" for style in STYLES.values()]
+    if args.decision:  # never a hold-out family: this run decides
+        sets = [f"old {style}" for style in STYLES.values()] + [f"training {family}" for family in TRAINING]
+    else:
+        sets = [f"hold-out {family}" for family in HOLDOUT] + [f"old {style}" for style in STYLES.values()]
 
     def embed(bgr: np.ndarray) -> np.ndarray | None:
         faces = engine.analyze(bgr).faces
@@ -144,8 +192,9 @@ def main() -> None:
         faces = analyze_prepared(engine, bgr, 101)[1].faces
         return faces[0].embedding if faces else None
 
-    for way in WAYS[:-1]:  # first calls import modules and allocate: not part of the cost
-        demesh(way, people[0][0]["178×220"], demesher)
+    for way in ways:  # first calls import modules and allocate: not part of the cost
+        if way != "service + second look":
+            demesh(way, people[0][0]["102×126"], demesher, small)
     clean: dict[str, list[np.ndarray | None]] = defaultdict(list)
     # result[(set, size, way)] = list of (person index, embedding or None)
     result: dict[tuple[str, str, str], list[tuple[int, np.ndarray | None]]] = defaultdict(list)
@@ -153,21 +202,23 @@ def main() -> None:
     clean_through: dict[str, list[np.ndarray | None]] = defaultdict(list)
     for i, (photos, _) in enumerate(people):
         for size, photo in photos.items():
+            if size not in sizes:
+                continue
             clean[size].append(embed(photo))
             clean_through[size].append(embed(demesher.run(photo)))
             for name in sets:
-                if name.startswith("hold-out"):
+                if not name.startswith("old"):
                     meshed = draw_family(photo, rng, name.split()[1]).image
                 else:
                     meshed = add_mesh(photo, rng, name.split()[1])
-                for way in WAYS:
+                for way in ways:
                     t0 = time.perf_counter()
                     if way == "service + second look":
                         vector = through_service(meshed)
                         cost[(way, size)].append(1000 * (time.perf_counter() - t0))
                         result[(name, size, way)].append((i, vector))
                         continue
-                    cleaned = demesh(way, meshed, demesher)
+                    cleaned = demesh(way, meshed, demesher, small)
                     cost[(way, size)].append(1000 * (time.perf_counter() - t0))
                     result[(name, size, way)].append((i, embed(cleaned)))
         if (i + 1) % 20 == 0:
@@ -185,8 +236,11 @@ def main() -> None:
         return hits, pairs
 
     stamp = time.strftime("%Y%m%d-%H%M%S")
-    report = [f"# De-meshing {stamp}", "",
-              f"`python bench/demesh.py --identities {args.identities} --seed {args.seed}`: {n} evaluation CelebA identities "
+    command = f"python bench/demesh.py --identities {args.identities} --seed {args.seed}"
+    if args.decision:
+        command += " --decision" + (f" --small-model {args.small_model}" if args.small_model else "")
+    report = [f"# De-meshing {stamp}" + (" (small-photo decision: old renderings and TRAINING families)" if args.decision else ""), "",
+              f"`{command}`: {n} evaluation CelebA identities "
               f"(odd numbers, never trained on), {time.time() - started:.0f} s on this machine (2 cores, shared). "
               "**All photos are synthetic**: real faces, rendered meshes. Hold-out families were never used for training or "
               f"tuning. Accept = similarity ≥ the \"99.99\" threshold ({threshold:.2f}); [low–high] = Wilson 95 % interval.", ""]  # fmt: skip
@@ -194,8 +248,8 @@ def main() -> None:
         report += [f"## {name}", "",
                    "| size | way | face lost | vs clean original | vs selfie | clean ID vs selfie | points | impostor accepts |",
                    "|---|---|---:|---:|---:|---:|---:|---:|"]  # fmt: skip
-        for size in ("178×220", "102×126"):
-            for way in WAYS:
+        for size in sizes:
+            for way in ways:
                 rows = result[(name, size, way)]
                 usable = [(i, v) for i, v in rows if clean[size][i] is not None]
                 lost = [v is None for _, v in usable]
@@ -206,6 +260,12 @@ def main() -> None:
                 report.append(f"| {size} | {way} | {rate(lost)} | {rate(vs_clean)} | {rate(vs_selfie)} | {rate(base)} | "
                               f"{100 * (np.mean(vs_selfie) - np.mean(base)):+.1f} | {hits}/{pairs} ({hits / max(pairs, 1):.1e}) |")  # fmt: skip
         report.append("")
+    if args.decision:
+        report += decision_summary(result, clean, selfies, sets, accept)
+        text = "\n".join(report) + "\n"
+        save(args.out, "demesh-decision", stamp, text)
+        print(text)
+        return
     report += ["## Pooled over both hold-out families and both sizes", "",
                "| way | face lost | vs clean original | vs selfie − clean ID vs selfie (points) | impostor accepts |",
                "|---|---:|---:|---:|---:|"]  # fmt: skip

@@ -11,6 +11,10 @@ teach the network to leave clean faces alone. Loss: mean absolute error against 
 before JPEG, on 12 random 64 × 64 crops a step (flipped half the time), Adam with a one-cycle
 schedule (cosine annealing), 1,200 steps.
 
+``--size small`` trains the same network for ``models/demesh_small.onnx`` on 102 × 126 photos only
+(training families and identities alike; more portraits, a larger pool, 6,000 steps: see
+:data:`SMALL_STEPS`); the service uses it on small meshed photos (docs/accuracy.md).
+
 Reproducible: everything is seeded, PyTorch runs deterministic algorithms on 2 threads, OpenCV
 on 1, and the ONNX file is written by hand from the weights (``export_onnx``: fixed node and
 initializer order, no producer version), so two runs on one machine give the same bytes.
@@ -20,7 +24,7 @@ a few photos so a cross-machine float difference can be told from a real change)
 minutes on the 2 shared cores here (``make demesh-model``); needs the ``train`` extra (PyTorch, CPU) and
 ``../shared/data``; never run by the service.
 
-    python scripts/train_demesher.py [--check] [--steps 1200] [--data ../shared/data] [--out PATH]
+    python scripts/train_demesher.py [--size both|small] [--check] [--steps N] [--data ../shared/data] [--out PATH]
 """
 
 from __future__ import annotations
@@ -39,6 +43,9 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "src"))
 
 MODEL = ROOT / "src" / "facesaas" / "face" / "models" / "demesh.onnx"
+SMALL_MODEL = ROOT / "src" / "facesaas" / "face" / "models" / "demesh_small.onnx"
+SMALL_SIZE = (102, 126)
+"""``--size small``: the one size class (width, height) the small-photo de-mesher is trained on."""
 SEED = 2026
 CROP = 64
 BATCH = 12
@@ -46,6 +53,14 @@ CLEAN_SHARE = 0.08
 PHOTOS_PER_IDENTITY = 3
 POOL = 1500
 WIDTHS = (12, 24, 32)
+STEPS = 1200
+SMALL_STEPS = 6000
+SMALL_POOL = 4000
+SMALL_PHOTOS_PER_IDENTITY = 12
+"""The small-photo de-mesher (``--size small``) sees every photo of a training identity (up to
+12: 1,174 portraits against 340), a pool of 4,000 meshed photos and 6,000 steps: a first try
+with the medium settings (340 portraits, 1,500 photos, 1,000 steps) lost 3–4 points against
+selfies on the old finance and police renderings (docs/accuracy.md). ~6.5 minutes here."""
 
 
 def build_net():  # noqa: ANN201 - torch is imported lazily (a training-only dependency)
@@ -127,8 +142,8 @@ def export_onnx(net) -> bytes:  # noqa: ANN001
     return model.SerializeToString()
 
 
-def _portraits(data: Path, rng: np.random.Generator) -> list[np.ndarray]:
-    """ID-photo framings (178 × 220) of up to :data:`PHOTOS_PER_IDENTITY` photos of every
+def _portraits(data: Path, rng: np.random.Generator, per_identity: int = PHOTOS_PER_IDENTITY) -> list[np.ndarray]:
+    """ID-photo framings (178 × 220) of up to ``per_identity`` photos of every
     training identity, eyes 0.20–0.25 of the width apart and 0.42–0.48 of the height down."""
     from tests.imagetypes.generator import id_portrait
     from tests.liveness.generator import landmarks_of, load_identities
@@ -139,7 +154,7 @@ def _portraits(data: Path, rng: np.random.Generator) -> list[np.ndarray]:
     for name in sorted(identities, key=int):
         if not training_identity(name):
             continue
-        for path in identities[name][:PHOTOS_PER_IDENTITY]:
+        for path in identities[name][:per_identity]:
             photo = cv2.imread(str(path))
             marks = landmarks_of(photo) if photo is not None else None
             if marks is not None:
@@ -148,19 +163,24 @@ def _portraits(data: Path, rng: np.random.Generator) -> list[np.ndarray]:
     return portraits
 
 
-def make_pool(data: Path, rng: np.random.Generator) -> tuple[list[np.ndarray], list[np.ndarray]]:
-    """:data:`POOL` (meshed, clean) pairs, BGR uint8: each a random training portrait at a
-    random size class, meshed with a random training family (or, with :data:`CLEAN_SHARE`,
-    not), JPEG 30–95."""
+def make_pool(
+    data: Path, rng: np.random.Generator, sizes: tuple[tuple[int, int], ...] | None = None, *, small: bool = False
+) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """:data:`POOL` (or, ``small``, :data:`SMALL_POOL` from up to :data:`SMALL_PHOTOS_PER_IDENTITY`
+    photos an identity) (meshed, clean) pairs, BGR uint8: each a random training portrait at a
+    random size class of ``sizes`` (width, height; default every class of
+    ``tests.watermark.styles.SIZES``), meshed with a random training family (or, with
+    :data:`CLEAN_SHARE`, not), JPEG 30–95."""
     from tests.images import jpeg_roundtrip
     from tests.watermark.styles import SIZES, TRAINING, draw_family
 
-    portraits = _portraits(data, rng)
+    sizes = SIZES if sizes is None else sizes
+    portraits = _portraits(data, rng, SMALL_PHOTOS_PER_IDENTITY if small else PHOTOS_PER_IDENTITY)
     print(f"{len(portraits)} training portraits", file=sys.stderr)
     inputs, targets = [], []
-    for _ in range(POOL):
+    for _ in range(SMALL_POOL if small else POOL):
         portrait = portraits[int(rng.integers(len(portraits)))]
-        size = SIZES[int(rng.integers(len(SIZES)))]
+        size = sizes[int(rng.integers(len(sizes)))]
         clean = (
             portrait
             if size == (portrait.shape[1], portrait.shape[0])
@@ -175,8 +195,9 @@ def make_pool(data: Path, rng: np.random.Generator) -> tuple[list[np.ndarray], l
     return inputs, targets
 
 
-def train(data: Path, steps: int) -> bytes:
-    """Train from scratch with every seed fixed; return the ONNX bytes."""
+def train(data: Path, steps: int, sizes: tuple[tuple[int, int], ...] | None = None) -> bytes:
+    """Train from scratch with every seed fixed on photos of ``sizes`` (default both size
+    classes); return the ONNX bytes."""
     import torch
 
     torch.manual_seed(SEED)
@@ -184,7 +205,7 @@ def train(data: Path, steps: int) -> bytes:
     torch.use_deterministic_algorithms(True)
     cv2.setNumThreads(1)
     rng = np.random.default_rng(SEED)
-    inputs, targets = make_pool(data, rng)
+    inputs, targets = make_pool(data, rng, sizes, small=sizes is not None)
     net = build_net()
     # The output convolution starts at zero: the untrained network is the identity, and
     # training only learns the correction (converges in a fraction of the steps).
@@ -244,27 +265,38 @@ def _largest_difference(a: bytes, b: bytes) -> float:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
-    parser.add_argument("--steps", type=int, default=1200)
-    parser.add_argument("--out", type=Path, default=MODEL)
+    parser.add_argument(
+        "--size",
+        choices=("both", "small"),
+        default="both",
+        help="both size classes (demesh.onnx) or only 102 x 126 photos (demesh_small.onnx)",
+    )
+    parser.add_argument("--steps", type=int, default=None, help=f"default {STEPS} (both) / {SMALL_STEPS} (small)")
+    parser.add_argument("--out", type=Path, default=None)
     parser.add_argument("--check", action="store_true", help="compare with the committed file instead of writing it")
     args = parser.parse_args()
     if not (args.data / "faces" / "celeba" / "labels.tsv").is_file():
         print(f"training needs the CelebA photos at {args.data}", file=sys.stderr)
         return 2
+    small = args.size == "small"
+    target, pin_name = (SMALL_MODEL, "DEMESH_SMALL_SHA256") if small else (MODEL, "DEMESH_SHA256")
+    steps = args.steps if args.steps is not None else (SMALL_STEPS if small else STEPS)
     started = time.time()
-    model = train(args.data, args.steps)
+    model = train(args.data, steps, (SMALL_SIZE,) if small else None)
     digest = hashlib.sha256(model).hexdigest()
     print(f"trained in {time.time() - started:.0f} s: {len(model)} bytes, SHA-256 {digest}")
     if not args.check:
-        args.out.write_bytes(model)
-        print(f"wrote {args.out}; pin DEMESH_SHA256 = {digest!r} in facesaas/face/demesher.py")
+        out = args.out or target
+        out.write_bytes(model)
+        print(f"wrote {out}; pin {pin_name} = {digest!r} in facesaas/face/demesher.py")
         return 0
-    from facesaas.face.demesher import DEMESH_SHA256
+    from facesaas.face import demesher
 
-    committed = MODEL.read_bytes()
-    same = digest == hashlib.sha256(committed).hexdigest() == DEMESH_SHA256
+    pin = getattr(demesher, pin_name)
+    committed = target.read_bytes()
+    same = digest == hashlib.sha256(committed).hexdigest() == pin
     print("identical to the committed file and its pin" if same else
-          f"DIFFERS from the committed file (pin {DEMESH_SHA256}); largest output difference on test photos: "
+          f"DIFFERS from the committed file (pin {pin}); largest output difference on test photos: "
           f"{_largest_difference(committed, model):.3f} grey levels")  # fmt: skip
     return 0 if same else 1
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from facesaas.face.watermark import NO_MESH
-from facesaas.recognition.image_types import SMALL_MESH_WIDTH, faces_to_compare, prepare, refined_type
+from facesaas.recognition.image_types import SMALL_MESH_WIDTH, faces_to_compare, prepare, refined_type, second_looks
 from tests.watermark.generator import add_mesh
 
 
@@ -67,8 +67,8 @@ def test_scene_queries_compare_one_face() -> None:
     assert faces_to_compare(301, 3) == 3 and faces_to_compare(2, 1) == 1 and faces_to_compare(4, 2) == 2
 
 
-def test_medium_photos_go_through_the_learned_demesher_and_small_ones_are_inpainted(portrait: np.ndarray) -> None:
-    from facesaas.face.demesher import get_demesher
+def test_meshed_photos_go_through_the_learned_demesher_of_their_size(portrait: np.ndarray) -> None:
+    from facesaas.face.demesher import get_demesher, get_small_demesher
     from facesaas.face.watermark import read_mesh, remove_mesh
 
     rng = np.random.default_rng(8)
@@ -77,16 +77,19 @@ def test_medium_photos_go_through_the_learned_demesher_and_small_ones_are_inpain
         meshed = add_mesh(photo, rng, "wire")
         prepared = prepare(meshed, 9)
         assert prepared.demeshed
-        expected = get_demesher().run(meshed) if photo.shape[1] > SMALL_MESH_WIDTH else remove_mesh(meshed, read_mesh(meshed, 9))
+        expected = (get_demesher() if photo.shape[1] > SMALL_MESH_WIDTH else get_small_demesher()).run(meshed)
         assert np.array_equal(prepared.image, expected), photo.shape
+        # The second look is the classical remover, at both sizes.
+        look = next(second_looks(meshed, prepared))
+        assert np.array_equal(look.image, remove_mesh(meshed, read_mesh(meshed, 9))), photo.shape
 
 
 def test_a_face_lost_by_the_first_remover_gets_a_second_look(portrait: np.ndarray, monkeypatch: pytest.MonkeyPatch) -> None:
-    """If de-meshing leaves no detectable face, the other remover's output and then the photo as
+    """If de-meshing leaves no detectable face, the classical remover's output and then the photo as
     received are tried before -3001; a photo whose face survives is analysed once."""
     from facesaas.face.demesher import Demesher
     from facesaas.face.engine import get_engine
-    from facesaas.recognition.image_types import analyze_prepared, second_looks
+    from facesaas.recognition.image_types import analyze_prepared
 
     engine = get_engine()
     meshed = add_mesh(portrait, np.random.default_rng(5), "wire")

@@ -92,9 +92,15 @@ def test_training_data_never_holds_a_holdout_family_or_an_evaluation_identity(
         return real(bgr, rng, family, **kwargs)
 
     monkeypatch.setattr(styles, "draw_family", spy)
-    monkeypatch.setattr(trainer, "_portraits", lambda data, rng: [_photo()])
+    monkeypatch.setattr(trainer, "_portraits", lambda data, rng, per_identity: [_photo()])
     monkeypatch.setattr(trainer, "POOL", 200)
     inputs, targets = trainer.make_pool(shared_data, np.random.default_rng(0))
     assert len(inputs) == len(targets) == 200
     assert set(drawn) == set(TRAINING)  # every training family, no hold-out one
     assert {(t.shape[1], t.shape[0]) for t in targets} == set(SIZES)
+    # The small-photo de-mesher (--size small): training families too, and 102 x 126 photos only.
+    drawn.clear()
+    monkeypatch.setattr(trainer, "SMALL_POOL", 200)
+    inputs, targets = trainer.make_pool(shared_data, np.random.default_rng(0), (trainer.SMALL_SIZE,), small=True)
+    assert len(inputs) == len(targets) == 200 and set(drawn) == set(TRAINING)
+    assert {(t.shape[1], t.shape[0]) for t in targets} == {trainer.SMALL_SIZE} == {SIZES[1]}

@@ -12,12 +12,14 @@ Registration-side types (CS201.1 ``image_type``, CS202.2 ``database_image_type``
   is applied: a chip photo simply carries less of the face.
 - 5/7/9 (mesh-watermarked "网纹照" of the kind declared) and 101 (kind unknown): the mesh is
   found (:func:`facesaas.face.watermark.read_mesh`, which also tells its kind) and, when found,
-  taken out before detection: on medium photos (wider than :data:`SMALL_MESH_WIDTH`) by the
-  learned de-mesher (:mod:`facesaas.face.demesher`) run on the photo as received, on small
-  ones by painting the strokes out (``remove_mesh``). The split was chosen on the old three
-  renderings (never a hold-out family): at 178 × 220 the learned one verified more often for
-  all three, at 102 × 126 it lost 9 points on pale (finance) meshes against selfies, so small
-  photos keep the classical remover (docs/accuracy.md, bench/results/demesh-latest.md). The refined type
+  taken out before detection by a learned de-mesher (:mod:`facesaas.face.demesher`) run on the
+  photo as received: on medium photos (wider than :data:`SMALL_MESH_WIDTH`) the general one,
+  on small ones the one trained on 102 × 126 photos only. Both choices were made on the old
+  three renderings (never a hold-out family): at 178 × 220 the general one verified more often
+  for all three; at 102 × 126 it lost 9 points on pale (finance) meshes against selfies, the
+  small-photo one was at least as good as the classical remover (``remove_mesh``) on faces
+  lost and against selfies for all three and on the six training families
+  (docs/accuracy.md, bench/results/demesh-decision-latest.md). The refined type
   reported back is 5/7/9 for a small photo (at most :data:`SMALL_MESH_WIDTH` px wide, the
   102 × 126 class) and 6/8/10 for a larger one (the 178 × 220 class); 101 with no mesh found
   is reported as 1.
@@ -44,7 +46,7 @@ import cv2
 import numpy as np
 
 from facesaas.errors import InternalError
-from facesaas.face.demesher import get_demesher
+from facesaas.face.demesher import get_demesher, get_small_demesher
 from facesaas.face.engine import Analysis, FaceEngine
 from facesaas.face.watermark import NO_MESH, MeshReading, read_mesh, remove_mesh
 
@@ -91,9 +93,9 @@ def refined_type(kind: int, width: int) -> int:
 
 def prepare(bgr: np.ndarray, image_type: int) -> Prepared:
     """``bgr`` as detection should see it for ``image_type``. For mesh types this costs the
-    mesh search (~3–8 ms on a 178 × 220 photo) and, when a mesh is found, the learned
-    de-mesher (~7 ms at p50; its first call also loads it) or, on a small photo, the
-    inpainting (~2–5 ms); other types cost nothing."""
+    mesh search (~3–8 ms on a 178 × 220 photo) and, when a mesh is found, a learned
+    de-mesher (~7 ms at p50 at 178 × 220, ~3 ms at 102 × 126; its first call also loads it);
+    other types cost nothing."""
     if image_type not in MESH_TYPES:
         return Prepared(bgr, image_type)
     declared = None if image_type == 101 else image_type
@@ -103,23 +105,22 @@ def prepare(bgr: np.ndarray, image_type: int) -> Prepared:
         # A declared kind is believed (the photo may be a clean one sent as meshed); an
         # automatic search that finds nothing reports an ordinary ID photo.
         return Prepared(bgr, refined_type(declared, width) if declared else 1, reading)
-    cleaned = get_demesher().run(bgr) if width > SMALL_MESH_WIDTH else remove_mesh(bgr, reading)
+    cleaned = (get_demesher() if width > SMALL_MESH_WIDTH else get_small_demesher()).run(bgr)
     return Prepared(cleaned, refined_type(reading.kind, width), reading)
 
 
 def second_looks(bgr: np.ndarray, prepared: Prepared) -> Iterator[Prepared]:
     """Other versions of a de-meshed photo to look for its face in when none is found in
-    ``prepared.image``: the other remover's output (inpainting for a medium photo, the learned
-    de-mesher for a small one), then the photo as received. Nothing for a photo that was not
+    ``prepared.image``: the classical remover's output (inpainting, ``remove_mesh``), then the
+    photo as received. Nothing for a photo that was not
     de-meshed. Lazy: each costs its remover (~2–10 ms) only if asked for. On the held-out mesh
     families it brings back most faces the first remover lost (docs/accuracy.md)."""
     if not prepared.demeshed:
         return
     assert prepared.mesh is not None
-    if bgr.shape[1] > SMALL_MESH_WIDTH:
-        yield Prepared(remove_mesh(bgr, prepared.mesh), prepared.image_type, prepared.mesh)
-    else:
-        yield Prepared(get_demesher().run(bgr), prepared.image_type, prepared.mesh)
+    # Both sizes are first de-meshed by a learned network: the second look is the classical
+    # remover, which fails differently (it paints out only the strokes it found).
+    yield Prepared(remove_mesh(bgr, prepared.mesh), prepared.image_type, prepared.mesh)
     yield Prepared(bgr, prepared.image_type, prepared.mesh)
 
 
