@@ -58,7 +58,7 @@ demesh-model: install
 	$(BIN)/python scripts/train_demesher.py --check
 
 # Retrain the small-photo de-mesher src/facesaas/face/models/demesh_small.onnx (the same network,
-# trained on 102 x 126 photos only; ~4 minutes on 2 idle cores) and check its bytes and pin likewise.
+# trained on 102 x 126 photos only; 6.5-12 minutes here on the 2 shared cores) and check its bytes and pin likewise.
 demesh-small-model: install
 	$(BIN)/python -m pip install --quiet -e '.[train]'
 	$(BIN)/python scripts/train_demesher.py --size small --check

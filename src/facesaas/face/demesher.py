@@ -10,6 +10,10 @@ size, BGR in and out; the photo is padded (mirrored) to a multiple of 4 px and t
 off again. It predicts a correction added to the photo, so what it does not recognise as mesh
 it leaves nearly as it was.
 
+``models/demesh_small.onnx`` (:func:`get_small_demesher`, pinned by :data:`DEMESH_SMALL_SHA256`)
+is the same network trained on 102 × 126 photos only (``--size small``); the service uses it on
+small meshed photos, the general one on medium photos (``facesaas.recognition.image_types``).
+
 Cost (2 threads, bench/results/demesh-latest.md): p50 ~7 ms at 178 × 220, ~3 ms at 102 × 126. Loaded once per process
 (:func:`get_demesher`); a session is thread-safe and the class keeps no per-call state.
 """
