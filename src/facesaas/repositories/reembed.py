@@ -20,18 +20,18 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import bindparam, select, update
 
 from facesaas.errors import FaceSaaSError
 from facesaas.face.engine import FaceEngine
 from facesaas.face.image import decode_image
 from facesaas.repositories.models import Face, Repo
-from facesaas.repositories.store import _to_bytes
+from facesaas.repositories.store import _DatabaseSource, _to_bytes, repo_states
 from facesaas.storage.blobs import BlobStore
 from facesaas.storage.database import Database
-from facesaas.vectors import CollectionState, VectorStore
+from facesaas.vectors import VectorStore
 
-__all__ = ["ReembedReport", "reembed_repositories", "repos_of_other_schemes"]
+__all__ = ["ReembedReport", "reembed_repositories"]
 
 _BATCH = 500
 _MAX_LISTED = 20
@@ -45,21 +45,6 @@ class ReembedReport:
     scheme: str
     reembedded: dict[str, int] = field(default_factory=dict)
     skipped: dict[str, dict[str, list[str]]] = field(default_factory=dict)
-
-
-def repos_of_other_schemes(database: Database, scheme: str) -> list[tuple[int, str, int]]:
-    """``(repo id, "label/name (tenant N)", faces)`` of every repository not of ``scheme``."""
-    query = (
-        select(Repo.id, Repo.tenant_id, Repo.label, Repo.name, func.count(Face.id))
-        .select_from(Repo)
-        .outerjoin(Face, Face.repo_id == Repo.id)
-        .where(Repo.embedding_scheme != scheme)
-        .group_by(Repo.id, Repo.tenant_id, Repo.label, Repo.name)
-        .order_by(Repo.id)
-    )
-    with database.connect() as connection:
-        rows = connection.execute(query).all()
-    return [(int(repo_id), f"{label}/{name} (tenant {tenant})", int(count)) for repo_id, tenant, label, name, count in rows]
 
 
 def _embed_repo(
@@ -112,7 +97,10 @@ def reembed_repositories(
     scheme = engine.scheme.name
     report = ReembedReport(scheme)
     done: list[int] = []
-    for repo_id, title, count in repos_of_other_schemes(database, scheme):
+    for state in repo_states(database):
+        if state.scheme == scheme:
+            continue
+        repo_id, title, count = state.repo_id, f"{state.label}/{state.name} (tenant {state.tenant_id})", state.faces
         new, problems = _embed_repo(database, images, engine, repo_id, progress)
         if problems:
             report.skipped[title] = {reason: users[:_MAX_LISTED] for reason, users in problems.items()}
@@ -134,19 +122,10 @@ def reembed_repositories(
 def _rebuild(database: Database, vectors: Callable[[], VectorStore], repo_ids: list[int]) -> None:
     """Drop the collections of ``repo_ids`` from the index; the next start rebuilds them from
     the database (their ids did not change, so the start-up check alone would not notice)."""
-    from facesaas.repositories.store import _DatabaseSource
-
-    query = (
-        select(Repo.id, func.count(Face.id), func.coalesce(func.sum(Face.id), 0))
-        .select_from(Repo)
-        .outerjoin(Face, Face.repo_id == Repo.id)
-        .group_by(Repo.id)
-    )
-    with database.connect() as connection:
-        states = {int(row[0]): CollectionState(int(row[1]), int(row[2])) for row in connection.execute(query)}
+    kept = {state.repo_id: state.collection for state in repo_states(database) if state.repo_id not in repo_ids}
     store = vectors()
     try:
-        store.open({repo: state for repo, state in states.items() if repo not in repo_ids}, _DatabaseSource(database))
+        store.open(kept, _DatabaseSource(database))
         store.save()
     finally:
         store.close()
