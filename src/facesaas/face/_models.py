@@ -20,7 +20,7 @@ from pathlib import Path
 
 from facesaas.errors import ConfigurationError
 
-__all__ = ["ModelFile", "YUNET", "SFACE", "model_path", "load_session"]
+__all__ = ["ModelFile", "YUNET", "SFACE", "model_path", "load_session", "load_pinned_session"]
 
 
 @dataclass(frozen=True)
@@ -157,3 +157,18 @@ def load_session(model: ModelFile, *, threads: int = 1, fold: bool = True):  # n
         return ort.InferenceSession(data, _session_options(threads), providers=["CPUExecutionProvider"])
     except Exception as exc:  # onnx/onnxruntime raise many unrelated types
         raise ConfigurationError(f"cannot load {model.relative_path}: {exc}") from exc
+
+
+def load_pinned_session(path: Path, sha256: str, *, threads: int):  # noqa: ANN201
+    """An onnxruntime CPU session of the model file ``path`` shipped in this package, after
+    checking its SHA-256 against ``sha256`` (ConfigurationError if it is missing or altered, or
+    onnxruntime refuses it). The file is used as it is (no graph clean-up)."""
+    import onnxruntime as ort
+
+    data = path.read_bytes() if path.is_file() else b""
+    if hashlib.sha256(data).hexdigest() != sha256:
+        raise ConfigurationError(f"model {path} is missing or altered")
+    try:
+        return ort.InferenceSession(data, _session_options(threads), providers=["CPUExecutionProvider"])
+    except Exception as exc:  # onnxruntime raises its own types
+        raise ConfigurationError(f"cannot load {path.name}: {exc}") from exc

@@ -20,14 +20,13 @@ Cost (2 threads, bench/results/demesh-latest.md): p50 ~7 ms at 178 × 220, ~3 ms
 
 from __future__ import annotations
 
-import hashlib
 from functools import lru_cache
 from pathlib import Path
 
 import cv2
 import numpy as np
 
-from facesaas.errors import ConfigurationError, InternalError
+from facesaas.errors import InternalError
 
 __all__ = ["Demesher", "get_demesher", "get_small_demesher", "DEMESH_SHA256", "DEMESH_SMALL_SHA256"]
 
@@ -51,17 +50,9 @@ class Demesher:
     def load(cls, *, threads: int = 2, path: Path = _MODEL, sha256: str = DEMESH_SHA256) -> Demesher:
         """Load the shipped model after checking its SHA-256 (ConfigurationError if it is
         missing or altered). Cost ~7 ms; use :func:`get_demesher`."""
-        import onnxruntime as ort
+        from facesaas.face._models import load_pinned_session
 
-        from facesaas.face._models import _session_options
-
-        data = path.read_bytes() if path.is_file() else b""
-        if hashlib.sha256(data).hexdigest() != sha256:
-            raise ConfigurationError(f"model {path} is missing or altered")
-        try:
-            return cls(ort.InferenceSession(data, _session_options(threads), providers=["CPUExecutionProvider"]))
-        except Exception as exc:  # onnxruntime raises its own types
-            raise ConfigurationError(f"cannot load {path.name}: {exc}") from exc
+        return cls(load_pinned_session(path, sha256, threads=threads))
 
     def run(self, bgr: np.ndarray) -> np.ndarray:
         """``bgr`` (BGR uint8, H × W × 3, any size) with the mesh taken out: a new array of the

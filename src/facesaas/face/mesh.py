@@ -22,7 +22,6 @@ crops shares one call).
 
 from __future__ import annotations
 
-import hashlib
 import math
 from dataclasses import dataclass
 from functools import lru_cache
@@ -31,7 +30,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from facesaas.errors import ConfigurationError, InternalError
+from facesaas.errors import InternalError
 from facesaas.face.detector import Detection
 
 __all__ = ["FaceMesh", "MeshResult", "Roi", "get_mesh", "roi_from_detection", "roi_from_points", "MESH_SHA256",
@@ -125,19 +124,9 @@ class FaceMesh:
     @classmethod
     def load(cls, *, threads: int = 1) -> FaceMesh:
         """Load the shipped models (SHA-256 checked). Cost ~80 ms; use :func:`get_mesh`."""
-        import onnxruntime as ort
+        from facesaas.face._models import load_pinned_session
 
-        from facesaas.face._models import _session_options
-
-        sessions = []
-        for path, digest in ((_MODEL, MESH_SHA256), (_IRIS, IRIS_SHA256)):
-            data = path.read_bytes() if path.is_file() else b""
-            if hashlib.sha256(data).hexdigest() != digest:
-                raise ConfigurationError(f"model {path} is missing or altered")
-            try:
-                sessions.append(ort.InferenceSession(data, _session_options(threads), providers=["CPUExecutionProvider"]))
-            except Exception as exc:  # onnxruntime raises its own types
-                raise ConfigurationError(f"cannot load {path.name}: {exc}") from exc
+        sessions = [load_pinned_session(path, digest, threads=threads) for path, digest in ((_MODEL, MESH_SHA256), (_IRIS, IRIS_SHA256))]
         return cls(*sessions)
 
     def run(self, frames: list[np.ndarray], rois: list[Roi], *, eyes: bool = False) -> list[MeshResult]:
