@@ -5,7 +5,7 @@ which applies the choice rule of docs/accuracy.md) and stored here, one per tena
 time :meth:`TenantCalibrations.calibration_for` gives the :class:`Calibration` that tenant's 1:1
 verification and 1:N retrieval thresholds come from: its own table when it has a usable one,
 else the shipped table. A table is *not* usable — and the shipped one is used — when it was
-measured with another embedding scheme than the server's (:func:`embedding_scheme`), or when
+measured with another embedding scheme than the server's (``FACESAAS_EMBEDDING_SCHEME``), or when
 it lacks a rate or its thresholds do not rise with the rate (a damaged row).
 
 Caching: each process keeps the resolved calibration per tenant for ``ttl_seconds`` (10 s by
