@@ -10,9 +10,9 @@ says otherwise:
     evaluation                                      calibration and identification tooling
     sdk                                             the Python client (and remote bulk import)
     recognition | repositories | liveness | documents   the endpoint families, side by side
-    inputs | tenants | metering | operators         shared request inputs; customers and their keys; calls and bills;
-                                                    console operators
-    face | vectors | storage | auth | imaging       the engines
+    inputs | tenants | metering | operators | audit shared request inputs; customers and their keys; calls and bills;
+                                                    console operators; the hash-chained audit log of decisions
+    face | vectors | storage | auth | imaging | vault   the engines (vault: secrets sealed at rest under the master key)
     errors, settings                                the ground (settings may use errors)
 
 ``facesaas`` itself (its ``__init__``: the version) is ground; ``__main__`` sits on top.
@@ -35,8 +35,8 @@ LAYERS: list[tuple[frozenset[str], bool]] = [
     (frozenset({"evaluation"}), False),
     (frozenset({"sdk"}), False),
     (frozenset({"recognition", "repositories", "liveness", "documents"}), False),
-    (frozenset({"inputs", "tenants", "metering", "operators"}), False),
-    (frozenset({"face", "vectors", "storage", "auth", "imaging"}), False),
+    (frozenset({"inputs", "tenants", "metering", "operators", "audit"}), False),
+    (frozenset({"face", "vectors", "storage", "auth", "imaging", "vault"}), False),
     (frozenset({"errors", "settings", ""}), True),
 ]
 TOP_DOWN_ONLY = {("api", "cli")}
