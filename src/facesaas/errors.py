@@ -69,6 +69,7 @@ __all__ = [
     "DailyQuotaExceeded",
     "TooManyConcurrent",
     "ServiceUnavailable",
+    "StorageFull",
     "InternalError",
     "ConfigurationError",
 ]
@@ -533,6 +534,17 @@ class ServiceUnavailable(FaceSaaSError):
     )
 
 
+class StorageFull(FaceSaaSError):
+    rtn = -5007
+    http_status = 507
+    message = "the server's storage is full: nothing was stored, retry later"
+    cause = (
+        "The file system of the data directory (face images) or the database ran out of space (ENOSPC, "
+        "SQLite's SQLITE_FULL, PostgreSQL's disk_full); the request changed nothing. Searches and extraction "
+        "keep working; writes work again, without a restart, once the operator frees space (docs/reliability.md)."
+    )
+
+
 class InternalError(FaceSaaSError):
     rtn = -5000
     http_status = 500
@@ -598,6 +610,7 @@ ERROR_CLASSES: tuple[type[FaceSaaSError], ...] = (
     InternalError,
     ConfigurationError,
     ServiceUnavailable,
+    StorageFull,
     Overloaded,
     RateLimited,
     DailyQuotaExceeded,

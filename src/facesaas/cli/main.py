@@ -55,6 +55,12 @@ def serve(data_dir: Path | None, host: str | None, port: int | None, workers: in
     problem = settings.multi_process_problem()
     if problem:
         fail(ConfigurationError(problem))
+    from facesaas.repositories.factory import check_index_free
+
+    try:
+        check_index_free(settings)  # a second service on one data directory stops here, clearly
+    except ConfigurationError as exc:
+        fail(exc)
     if not keys_exist(settings.keys_dir):
         init_keys(settings.keys_dir)
         click.echo(f"created a 2048-bit server key pair in {settings.keys_dir}")

@@ -17,7 +17,10 @@ from __future__ import annotations
 import fcntl
 import logging
 import os
+import socket
+import sys
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -29,7 +32,7 @@ from facesaas.storage.blobs import BlobStore, DatabaseBlobStore, LocalBlobStore
 from facesaas.storage.database import Database
 from facesaas.vectors import VectorStore
 
-__all__ = ["OpenRepositories", "open_repositories", "index_lock", "vector_store", "blob_store"]
+__all__ = ["OpenRepositories", "open_repositories", "index_lock", "check_index_free", "vector_store", "blob_store"]
 
 log = logging.getLogger(__name__)
 
@@ -69,16 +72,33 @@ class OpenRepositories:
 
 
 def _lock(directory: Path) -> int:
+    """Take ``directory``'s exclusive lock (``flock`` on ``LOCK``: the kernel releases it when
+    the holder exits, kill -9 included, so a stale file never blocks a start) and write the
+    holder into the file (pid, host, command, time) for the message a second process gets."""
     directory.mkdir(parents=True, exist_ok=True)
     fd = os.open(directory / "LOCK", os.O_RDWR | os.O_CREAT, 0o600)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError as exc:
+        holder = os.pread(fd, 512, 0).decode("utf-8", errors="replace").strip() or "unknown"
         os.close(fd)
         raise ConfigurationError(
-            f"{directory} is in use by another facesaas process (a running service?); send the work through it with --url"
+            f"{directory} is in use by another facesaas process (holder: {holder}); one process at a time owns an "
+            "embedded index: stop it first, or send the work through the running service with --url"
         ) from exc
+    command = " ".join(os.path.basename(arg) if i == 0 else arg for i, arg in enumerate(sys.argv[:3]))
+    holder = f"pid {os.getpid()} on {socket.gethostname()}, {command!r}, since {time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())}"
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, holder.encode() + b"\n", 0)
     return fd
+
+
+def check_index_free(settings: Settings) -> None:
+    """Raise ConfigurationError (naming the directory and the holder) if another process holds
+    the embedded index's lock; nothing for a shared vector service. For ``facesaas serve`` to
+    refuse at once, before loading models (the app's start-up takes the lock for good)."""
+    if settings.vector_url == "embedded":
+        os.close(_lock(settings.index_dir))
 
 
 @contextmanager

@@ -23,7 +23,8 @@ from sqlalchemy import BigInteger, Integer, LargeBinary, delete, insert, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from facesaas.storage.database import Base, database_error
+from facesaas.errors import StorageFull
+from facesaas.storage.database import Base, database_error, is_disk_full
 
 if TYPE_CHECKING:
     from facesaas.storage.database import Database
@@ -54,15 +55,23 @@ class LocalBlobStore:
 
     def put(self, key: int, data: bytes, session: Session | None = None) -> None:
         """Write atomically and durably: temporary file, fsync, rename. Cost: one fsync.
-        ``session`` is not used: the file is on disk before the caller commits."""
+        ``session`` is not used: the file is on disk before the caller commits. A full file
+        system is StorageFull, and the partial temporary file is removed (it would hold space
+        and, after a crash, is never read: only ``<id>.jpg`` is)."""
         path = self._path(key)
-        path.parent.mkdir(parents=True, exist_ok=True)
         temporary = path.with_suffix(".tmp")
-        with open(temporary, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with open(temporary, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(temporary, path)
+        except OSError as exc:
+            temporary.unlink(missing_ok=True)
+            if is_disk_full(exc):
+                raise StorageFull("face images") from exc
+            raise
 
     def get(self, key: int) -> bytes | None:
         try:

@@ -5,13 +5,15 @@ at import time. SQLAlchemy errors are wrapped at this boundary: :meth:`Database.
 :meth:`Database.transaction` turn a database that cannot be reached (connection refused or
 lost) into ServiceUnavailable (503: nothing was changed, retry) and any other database error
 into InternalError (callers that must tell an integrity error apart, such as a duplicate key,
-catch it inside the block). Pooled connections are checked before use, so the service recovers
+catch it inside the block); a database out of space (SQLite's SQLITE_FULL, PostgreSQL's
+disk_full) is StorageFull. Pooled connections are checked before use, so the service recovers
 by itself when the database is back.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import errno
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -21,15 +23,36 @@ from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
-from facesaas.errors import ConfigurationError, InternalError, ServiceUnavailable
+from facesaas.errors import ConfigurationError, InternalError, ServiceUnavailable, StorageFull
 
-__all__ = ["Base", "Database", "as_utc", "create_database", "database_error"]
+__all__ = ["Base", "Database", "as_utc", "create_database", "database_error", "is_disk_full"]
+
+_SQLITE_FULL = 13
+"""SQLite's primary result code for "database or disk is full"."""
+
+_PG_DISK_FULL = "53100"
+"""PostgreSQL's SQLSTATE disk_full (a table, WAL or temporary file could not be extended)."""
 
 
-def database_error(exc: SQLAlchemyError) -> ServiceUnavailable | InternalError:
-    """Our error for a SQLAlchemy one: unreachable (connection refused, dropped, timed out)
-    is ServiceUnavailable; anything else InternalError. SQLite's "database is locked" (an
-    OperationalError) is a busy database, not an absent one: InternalError."""
+def is_disk_full(exc: BaseException) -> bool:
+    """Whether ``exc`` says the storage ran out of space: an OSError ENOSPC (no space) or EDQUOT
+    (quota), SQLite's SQLITE_FULL or PostgreSQL's disk_full, directly or as a DBAPI error
+    wrapped by SQLAlchemy."""
+    orig = getattr(exc, "orig", None) or exc
+    if isinstance(orig, OSError):
+        return orig.errno in (errno.ENOSPC, errno.EDQUOT)
+    if getattr(orig, "sqlite_errorcode", None) is not None:
+        return int(orig.sqlite_errorcode) & 0xFF == _SQLITE_FULL
+    return getattr(orig, "sqlstate", None) == _PG_DISK_FULL
+
+
+def database_error(exc: SQLAlchemyError) -> ServiceUnavailable | InternalError | StorageFull:
+    """Our error for a SQLAlchemy one: out of space is StorageFull; unreachable (connection
+    refused, dropped, timed out) is ServiceUnavailable; anything else InternalError. SQLite's
+    "database is locked" (an OperationalError) is a busy database, not an absent one:
+    InternalError."""
+    if is_disk_full(exc):
+        return StorageFull("database")
     if isinstance(exc, (OperationalError, InterfaceError)) and "locked" not in str(exc.orig or exc):
         return ServiceUnavailable("database")
     return InternalError("database error")

@@ -18,7 +18,13 @@ Index kinds, chosen by size:
 
 Snapshots are written atomically (temporary file, fsync, rename), one file per partition, and
 describe themselves (ids are read back from the index). A stale snapshot, e.g. after kill -9,
-is repaired at :meth:`FaissVectorStore.open` from the database (the source of truth).
+is repaired at :meth:`FaissVectorStore.open` from the database (the source of truth). Each
+collection's snapshot has a manifest (``<collection>.manifest``: every partition file's size
+and SHA-256), written with the files; a file that does not match it (truncated, overwritten,
+swapped for another collection's) is not loaded but rebuilt from the database, because FAISS
+reads damaged vectors without complaint. Every partition of a snapshot is written to its
+temporary file first and renamed only when all are complete: a write that fails (a full disk)
+leaves the previous snapshot whole and removes the temporary files.
 
 Thread safety: each collection has a readers-writer lock. Searches, statistics and snapshots
 share it (FAISS searches and serialisation only read the index), adds, removes and rebuilds
@@ -28,6 +34,8 @@ and concurrent searches run in parallel, and a snapshot never pauses searches.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import os
 import threading
@@ -54,6 +62,50 @@ TRAIN_SAMPLE = 65_536
 
 _PQ_SUBQUANTIZERS = 64
 _SUFFIX = ".faiss"
+_MANIFEST = ".manifest"
+_READ_CHUNK = 1 << 20
+
+
+def _file_digest(path: Path) -> dict[str, object]:
+    """A snapshot file's size (bytes) and SHA-256. Cost: one read of the file (~1 s per GB)."""
+    digest = hashlib.sha256()
+    size = 0
+    with open(path, "rb") as handle:
+        while chunk := handle.read(_READ_CHUNK):
+            digest.update(chunk)
+            size += len(chunk)
+    return {"bytes": size, "sha256": digest.hexdigest()}
+
+
+def _write_durably(index, path: Path) -> dict[str, object]:  # noqa: ANN001
+    """Serialise ``index`` into ``path`` through Python's file I/O (FAISS's own writer ignores
+    a failed close, which on a full disk leaves a silently truncated file), fsync it, and return
+    its size and SHA-256. A full disk raises OSError (ENOSPC)."""
+    faiss = _faiss()
+    digest = hashlib.sha256()
+    size = 0
+    failure: list[BaseException] = []
+    with open(path, "wb") as handle:
+
+        def write(chunk: bytes) -> None:
+            nonlocal size
+            try:
+                handle.write(chunk)
+            except BaseException as exc:  # FAISS would turn it into a bare RuntimeError
+                failure.append(exc)
+                raise
+            digest.update(chunk)
+            size += len(chunk)
+
+        try:
+            faiss.write_index(index, faiss.PyCallbackIOWriter(write))
+        except RuntimeError:
+            if failure:
+                raise failure[0] from None
+            raise
+        handle.flush()
+        os.fsync(handle.fileno())
+    return {"bytes": size, "sha256": digest.hexdigest()}
 
 
 def _faiss():  # noqa: ANN202 - imported only when this backend is chosen (it pulls in OpenMP)
@@ -211,15 +263,40 @@ class FaissVectorStore:
     def _files(self, collection: int) -> list[Path]:
         return sorted(self.directory.glob(f"{collection}-*{_SUFFIX}"))
 
+    def _manifest(self, collection: int) -> Path:
+        return self.directory / f"{collection}{_MANIFEST}"
+
+    def _damage(self, collection: int, files: list[Path]) -> str | None:
+        """What is wrong with ``collection``'s snapshot files against its manifest (None: they
+        match, or the snapshot predates manifests and only the id check applies)."""
+        try:
+            manifest = json.loads(self._manifest(collection).read_text())["files"]
+        except FileNotFoundError:
+            log.info("vector snapshot of collection %d has no manifest (written by an older version); checked by ids only", collection)
+            return None
+        except (ValueError, KeyError, TypeError) as exc:
+            return f"manifest unreadable ({exc.__class__.__name__})"
+        names = sorted(path.name for path in files)
+        if names != sorted(manifest):
+            return f"files {names} differ from the manifest's {sorted(manifest)}"
+        for path in files:
+            if _file_digest(path) != manifest[path.name]:
+                return f"{path.name} does not match its manifest (truncated, overwritten or replaced)"
+        return None
+
     def _load(self, collection: int) -> _Collection | None:
         files = self._files(collection)
         if not files:
+            return None
+        damage = self._damage(collection, files)
+        if damage is not None:
+            log.warning("vector snapshot of collection %d is damaged: %s; rebuilding it from the database", collection, damage)
             return None
         faiss = _faiss()
         try:
             return _Collection([faiss.read_index(str(path)) for path in files])
         except RuntimeError as exc:  # a truncated or foreign file: rebuilt from the database
-            log.warning("vector snapshot of collection %d unreadable (%s); rebuilding", collection, exc)
+            log.warning("vector snapshot of collection %d unreadable (%s); rebuilding it from the database", collection, exc)
             return None
 
     def open(self, states: Mapping[int, CollectionState], source: EmbeddingSource) -> dict[str, int]:
@@ -229,11 +306,11 @@ class FaissVectorStore:
         report = {"loaded": 0, "rebuilt": 0, "repaired": 0, "added": 0, "removed": 0, "dropped": 0}
         for path in self.directory.glob("*.tmp"):
             path.unlink(missing_ok=True)  # a snapshot interrupted by a crash
-        for path in self.directory.glob(f"*{_SUFFIX}"):
-            stem = path.name.split("-", 1)[0]
+        for path in [*self.directory.glob(f"*{_SUFFIX}"), *self.directory.glob(f"*{_MANIFEST}")]:
+            stem = path.name.split("-", 1)[0].removesuffix(_MANIFEST)
             if not stem.isdigit() or int(stem) not in states:
                 path.unlink(missing_ok=True)
-                report["dropped"] += 1
+                report["dropped"] += path.suffix == _SUFFIX  # index files, not their manifests
         for collection, state in states.items():
             entry = self._load(collection)
             if entry is None:
@@ -391,11 +468,12 @@ class FaissVectorStore:
     # --- persistence -----------------------------------------------------------------------
 
     def save(self) -> int:
-        """Write every changed collection's snapshot atomically (~1 s per GB), sharing the
-        collection's lock with searches: adds and removes wait, searches do not. Called by one
-        thread at a time (the snapshot thread, or ``close`` after it stopped). Returns the
-        number of collections written."""
-        faiss = _faiss()
+        """Write every changed collection's snapshot atomically (~2 s per GB: write and hash),
+        sharing the collection's lock with searches: adds and removes wait, searches do not.
+        Called by one thread at a time (the snapshot thread, or ``close`` after it stopped).
+        Returns the number of collections written. A collection whose snapshot cannot be
+        written (a full disk) keeps its previous snapshot, is logged and stays marked changed,
+        so the next save retries it."""
         self.directory.mkdir(parents=True, exist_ok=True)
         with self._lock:
             items = list(self._collections.items())
@@ -404,20 +482,50 @@ class FaissVectorStore:
             with entry.lock.read():
                 if not entry.dirty:
                     continue
-                old = set(self._files(collection))
-                for number, part in enumerate(entry.partitions):
-                    path = self.directory / f"{collection}-{number}{_SUFFIX}"
-                    temporary = path.with_suffix(".tmp")
-                    faiss.write_index(part, str(temporary))
-                    with open(temporary, "rb+") as handle:
-                        os.fsync(handle.fileno())
-                    os.replace(temporary, path)
-                    old.discard(path)
-                for stale in old:  # the collection had more partitions before
-                    stale.unlink(missing_ok=True)
+                try:
+                    self._write_snapshot(collection, entry)
+                except OSError as exc:
+                    log.error(
+                        "vector snapshot of collection %d not written (%s); the previous snapshot is kept and the next "
+                        "start repairs it from the database", collection, exc,
+                    )  # fmt: skip
+                    continue
                 entry.dirty = False
                 written += 1
         return written
+
+    def _write_snapshot(self, collection: int, entry: _Collection) -> None:
+        """Every partition and the manifest into temporary files, then renamed over the previous
+        snapshot; on any failure the temporary files are removed and the previous snapshot is
+        untouched."""
+        staged: list[tuple[Path, Path]] = []
+        try:
+            files: dict[str, dict[str, object]] = {}
+            for number, part in enumerate(entry.partitions):
+                path = self.directory / f"{collection}-{number}{_SUFFIX}"
+                staged.append((path.with_suffix(".tmp"), path))
+                files[path.name] = _write_durably(part, staged[-1][0])
+            manifest = self._manifest(collection)
+            staged.append((manifest.with_name(f"{collection}.manifest.tmp"), manifest))
+            with open(staged[-1][0], "w") as handle:
+                handle.write(json.dumps({"files": files}))
+                handle.flush()
+                os.fsync(handle.fileno())
+        except BaseException:
+            for temporary, _ in staged:
+                temporary.unlink(missing_ok=True)
+            raise
+        old = set(self._files(collection))
+        for temporary, path in staged:
+            os.replace(temporary, path)
+            old.discard(path)
+        for stale in old:  # the collection had more partitions before
+            stale.unlink(missing_ok=True)
+        directory = os.open(self.directory, os.O_RDONLY)
+        try:
+            os.fsync(directory)  # the renames themselves survive a power cut
+        finally:
+            os.close(directory)
 
     def close(self) -> None:
         self.save()
