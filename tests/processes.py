@@ -38,6 +38,11 @@ class LogDrain(threading.Thread):
         for line in iter(self._stream.readline, b""):
             self._lines.append(line)
 
+    def seen(self, needle: str) -> bool:
+        """Whether a line read so far contains ``needle`` (does not wait)."""
+        encoded = needle.encode()
+        return any(encoded in line for line in list(self._lines))
+
     def text(self, wait: float = 10.0) -> str:
         """What was read (after the service closed its stderr, or ``wait`` seconds)."""
         self.join(timeout=wait)

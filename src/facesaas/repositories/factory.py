@@ -86,7 +86,7 @@ def _lock(directory: Path) -> int:
             f"{directory} is in use by another facesaas process (holder: {holder}); one process at a time owns an "
             "embedded index: stop it first, or send the work through the running service with --url"
         ) from exc
-    command = " ".join(os.path.basename(arg) if i == 0 else arg for i, arg in enumerate(sys.argv[:3]))
+    command = " ".join(["facesaas", *sys.argv[1:3]])  # e.g. 'facesaas serve --data-dir'
     holder = f"pid {os.getpid()} on {socket.gethostname()}, {command!r}, since {time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())}"
     os.ftruncate(fd, 0)
     os.pwrite(fd, holder.encode() + b"\n", 0)

@@ -78,9 +78,10 @@ def _file_digest(path: Path) -> dict[str, object]:
 
 
 def _write_durably(index, path: Path) -> dict[str, object]:  # noqa: ANN001
-    """Serialise ``index`` into ``path`` through Python's file I/O (FAISS's own writer ignores
-    a failed close, which on a full disk leaves a silently truncated file), fsync it, and return
-    its size and SHA-256. A full disk raises OSError (ENOSPC)."""
+    """Serialise ``index`` into ``path`` through Python's file I/O, fsync it, and return its
+    size and SHA-256 (computed as it is written: no second read). FAISS's own file writer only
+    prints a failed ``fclose`` to stderr (its destructor cannot raise), so the last buffered
+    bytes could be lost on a full disk unnoticed; here a full disk raises OSError (ENOSPC)."""
     faiss = _faiss()
     digest = hashlib.sha256()
     size = 0
