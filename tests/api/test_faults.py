@@ -128,6 +128,4 @@ def test_a_second_service_on_one_data_directory_refuses(settings: Settings, cred
     finally:
         first.send_signal(signal.SIGTERM)
         first.wait(timeout=60)
-    stopped = _facesaas(settings, "repo", "stats")  # stopped, the directory is free again
-    assert stopped.returncode == 0, stopped
     print(f"\nsecond service refused: {message.strip()}")
