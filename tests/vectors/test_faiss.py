@@ -106,6 +106,32 @@ def test_unreadable_snapshot_is_rebuilt_and_unknown_collections_are_dropped(tmp_
     assert reopened.search([1], vectors[7], 1)[0].face_id == 7
 
 
+def test_a_snapshot_that_cannot_be_written_keeps_the_previous_one(tmp_path: Path) -> None:
+    """A pq-refine collection (2 partitions) saved, changed, then saved with its second
+    partition's temporary file on /dev/full (every write fails with ENOSPC): nothing is renamed,
+    not even the first partition, which was written whole; no temporary file is left; the
+    collection stays changed and the next save writes it."""
+    import os
+
+    if not os.path.exists("/dev/full"):
+        pytest.skip("no /dev/full on this system")
+    table = _Table()
+    store = _store(tmp_path, table, flat_limit=100)
+    vectors = _unit(400, seed=7)
+    _add(store, table, 1, np.arange(300), vectors[:300])
+    assert store.save() == 1
+    before = {path.name: path.read_bytes() for path in tmp_path.iterdir()}
+    assert sorted(before) == ["1-0.faiss", "1-1.faiss", "1.manifest"]
+    _add(store, table, 1, np.arange(300, 400), vectors[300:])
+    (tmp_path / "1-1.tmp").symlink_to("/dev/full")
+    assert store.save() == 0
+    assert {path.name: path.read_bytes() for path in tmp_path.iterdir()} == before
+    assert store.save() == 1  # retried: the link is gone with the failed attempt's files
+    reopened = FaissVectorStore(tmp_path, flat_limit=100, partitions=2)
+    report = reopened.open(table.states(), table)
+    assert (report["loaded"], report["repaired"], report["rebuilt"]) == (1, 0, 0)
+
+
 def test_collections_never_mix(tmp_path: Path) -> None:
     table = _Table()
     store = _store(tmp_path, table)
