@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 BENCH_STAMP := $(VENV)/.installed-bench
 
-.PHONY: install run test test-sqlite test-postgres faults milvus milvus-stop milvus-scale throughput metering bench registry-models bench-scale identification tenant-calibration documents liveness liveness-video face-mesh-model demesh-model demesh-small-model demesh demesh-decision image-types quality calibrate embedding-scheme docs clean
+.PHONY: install run test test-sqlite test-postgres faults snapshots milvus milvus-stop milvus-scale throughput metering bench registry-models bench-scale identification tenant-calibration documents liveness liveness-video face-mesh-model demesh-model demesh-small-model demesh demesh-decision image-types quality calibrate embedding-scheme docs clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -38,6 +38,10 @@ FAULT_TESTS = tests/api/test_durability.py tests/api/test_faults.py tests/api/te
 faults: install
 	$(BIN)/python -m pytest -s $(FAULT_TESTS)
 	FACESAAS_DATABASE_URL=$(POSTGRES_URL) $(BIN)/python -m pytest -s $(FAULT_TESTS)
+
+# What the vector snapshot's manifest costs to save and to check at start-up (bench/results/snapshots-*.md).
+snapshots: install
+	$(BIN)/python bench/snapshots.py
 
 # A real Milvus standalone on 127.0.0.1:19530 (the PyPI package, no Docker), for the production
 # topology's tests and benchmarks; data in .milvus/. `make milvus-stop` ends it.

@@ -63,18 +63,13 @@ TRAIN_SAMPLE = 65_536
 _PQ_SUBQUANTIZERS = 64
 _SUFFIX = ".faiss"
 _MANIFEST = ".manifest"
-_READ_CHUNK = 1 << 20
 
 
 def _file_digest(path: Path) -> dict[str, object]:
     """A snapshot file's size (bytes) and SHA-256. Cost: one read of the file (~1 s per GB)."""
-    digest = hashlib.sha256()
-    size = 0
     with open(path, "rb") as handle:
-        while chunk := handle.read(_READ_CHUNK):
-            digest.update(chunk)
-            size += len(chunk)
-    return {"bytes": size, "sha256": digest.hexdigest()}
+        digest = hashlib.file_digest(handle, "sha256")
+    return {"bytes": path.stat().st_size, "sha256": digest.hexdigest()}
 
 
 def _write_durably(index, path: Path) -> dict[str, object]:  # noqa: ANN001
