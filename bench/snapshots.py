@@ -29,8 +29,8 @@ sys.path.insert(0, str(ROOT))
 
 def main() -> None:
     import faiss
-
     from _results import save
+
     from facesaas.vectors import FaissVectorStore
     from tests.vectors.table import Table, unit
 
