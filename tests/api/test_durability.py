@@ -151,7 +151,7 @@ def test_kill_9_during_a_flat_to_pq_rebuild(settings: Settings, credentials: New
     faces included (103.1's gallery_size counts them), and the next register completes the
     rebuild.
 
-    Observed (3 runs on SQLite, 3 on PostgreSQL): the kill landed inside the rebuild every time
+    Observed (4 runs on SQLite, 3 on PostgreSQL): the kill landed inside the rebuild every time
     (a 2,000-face rebuild takes ~3.2 s here, measured in process; the poll looks every 10 ms):
     3 answered, 3 in flight of which 1 (the trigger) had committed and was found after the
     restart, which repaired the loaded flat snapshot from the database; the next register

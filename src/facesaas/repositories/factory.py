@@ -88,8 +88,11 @@ def _lock(directory: Path) -> int:
         ) from exc
     command = " ".join(["facesaas", *sys.argv[1:3]])  # e.g. 'facesaas serve --data-dir'
     holder = f"pid {os.getpid()} on {socket.gethostname()}, {command!r}, since {time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())}"
-    os.ftruncate(fd, 0)
-    os.pwrite(fd, holder.encode() + b"\n", 0)
+    try:
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, holder.encode() + b"\n", 0)
+    except OSError:  # a full disk: the lock holds all the same, only its description is missing
+        log.warning("could not record the index lock's holder in %s", directory / "LOCK")
     return fd
 
 
