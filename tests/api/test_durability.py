@@ -104,8 +104,10 @@ def test_kill_9_during_concurrent_registers_of_photos(settings: Settings, creden
     url = f"http://127.0.0.1:{port}"
     process = start_service(settings, port, env=NO_GATE)
     stream = Registers(url, _access(settings, credentials), "crash", photos).start()
-    stream.wait_for(12)
-    os.kill(process.pid, signal.SIGKILL)
+    try:
+        stream.wait_for(12)
+    finally:
+        os.kill(process.pid, signal.SIGKILL)
     process.wait()
     stream.join()
     assert not [refusal for refusal in stream.refused if refusal[1] not in REFUSED_PHOTO], stream.refused
@@ -165,10 +167,12 @@ def test_kill_9_during_a_flat_to_pq_rebuild(settings: Settings, credentials: New
     process = start_service(settings, port, env=env)
     stream = Registers(url, _access(settings, credentials), "big", photos).start()
     deadline = time.monotonic() + 300
-    while not process.log.seen("rebuilding its index from the database"):  # type: ignore[attr-defined]
-        assert time.monotonic() < deadline and process.poll() is None, "no rebuild began"
-        time.sleep(0.01)
-    os.kill(process.pid, signal.SIGKILL)
+    try:
+        while not process.log.seen("rebuilding its index from the database"):  # type: ignore[attr-defined]
+            assert time.monotonic() < deadline and process.poll() is None, "no rebuild began"
+            time.sleep(0.01)
+    finally:
+        os.kill(process.pid, signal.SIGKILL)
     process.wait()
     stream.join()
     assert stream.answered and stream.in_flight, (stream.answered, stream.in_flight)

@@ -71,10 +71,12 @@ def test_a_full_disk_refuses_writes_keeps_reads_and_recovers(database_url: str, 
         feature = encode_feature(_unit(1, seed=31), SCHEME)
 
         process = start_service(settings, port, env=env)
-        with Client(service, *access) as client:
-            for user_id, image in photos[:3]:
-                client.register_in_repo("full", user_id, image=image)
-        _stop(process)
+        try:
+            with Client(service, *access) as client:
+                for user_id, image in photos[:3]:
+                    client.register_in_repo("full", user_id, image=image)
+        finally:
+            _stop(process)
         before = _snapshot(settings)
         assert any(name.endswith(".manifest") for name in before)
 
