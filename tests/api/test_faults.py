@@ -39,8 +39,8 @@ def test_the_database_going_away_and_coming_back(database_url: str, tmp_path: Pa
     pool checks connections before use and replaces the dead ones), and nothing answered before
     the cut is lost.
 
-    Observed: each refused request answered in a few milliseconds; the first request after
-    the restore succeeded."""
+    Observed (3 runs): each refused request answered in 8–57 ms (the slowest on a machine at a
+    load average near 10); the first request after the restore succeeded."""
     if not database_url.startswith("postgresql"):
         pytest.skip("the SQLite database is a file in the data directory: it cannot go away (run with PostgreSQL)")
     url = make_url(database_url)
