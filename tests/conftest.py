@@ -21,6 +21,7 @@ from facesaas.sdk import Client
 from facesaas.settings import Settings
 from facesaas.storage.database import Database, create_database
 from facesaas.tenants.service import NewCredentials, TenantService
+from facesaas.vault import Vault, generate_master_key, open_vault
 from tests.storage_fixtures import (
     drop_milvus_namespace,
     fresh_namespace,
@@ -80,12 +81,29 @@ def database_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[st
 
 
 @pytest.fixture
-def settings(tmp_path: Path, database_url: str) -> Settings:
-    """Settings for a fresh data directory and database, with a 1024-bit server key (fast to
-    generate)."""
+def master_key(monkeypatch: pytest.MonkeyPatch) -> str:
+    """A fresh master key for this test, set as FACESAAS_MASTER_KEY so that in-process settings,
+    CLI commands and ``facesaas serve`` processes the test starts all seal under it (as a
+    production deployment does; the zero-configuration key file is tested in tests/vault)."""
+    key = generate_master_key()
+    monkeypatch.setenv("FACESAAS_MASTER_KEY", key)
+    monkeypatch.delenv("FACESAAS_MASTER_KEYS_PREVIOUS", raising=False)
+    return key
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str, master_key: str) -> Settings:
+    """Settings for a fresh data directory, database and master key, with a 1024-bit server
+    key (fast to generate)."""
     chosen = Settings(data_dir=tmp_path / "data", database_url=database_url)
-    init_keys(chosen.keys_dir, bits=1024)
+    init_keys(chosen.keys_dir, open_vault(chosen), bits=1024)
     return chosen
+
+
+@pytest.fixture
+def vault(settings: Settings) -> Vault:
+    """The vault of the test's settings (its master key)."""
+    return open_vault(settings)
 
 
 @dataclass
@@ -127,7 +145,7 @@ def database(settings: Settings) -> Iterator[Database]:
 @pytest.fixture
 def tenants(settings: Settings) -> Iterator[TenantService]:
     database = create_database(settings.resolved_database_url)
-    yield TenantService(database.sessions)
+    yield TenantService(database.sessions, open_vault(settings))
     database.dispose()
 
 
