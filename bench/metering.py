@@ -49,10 +49,9 @@ def _image(data: Path) -> bytes:
 def _writes(database_url: str, count: int) -> list[float]:
     """Milliseconds of start + finish per call, ``count`` calls."""
     from facesaas.metering import Meter
+    from facesaas.settings import Settings
     from facesaas.storage.database import create_database
     from facesaas.tenants.service import TenantService
-
-    from facesaas.settings import Settings
     from facesaas.vault import open_vault
 
     database = create_database(database_url)
@@ -141,8 +140,8 @@ def main() -> None:
     from facesaas.auth.keys import init_keys
     from facesaas.metering.models import Call
     from facesaas.sdk import Client
-    from facesaas.storage.database import create_database
     from facesaas.settings import Settings
+    from facesaas.storage.database import create_database
     from facesaas.tenants.service import TenantService
     from facesaas.vault import generate_master_key, open_vault
     from tests.processes import free_port

@@ -135,8 +135,8 @@ def main() -> None:
     from _results import save
 
     from facesaas.auth.keys import init_keys
-    from facesaas.storage.database import create_database
     from facesaas.settings import Settings
+    from facesaas.storage.database import create_database
     from facesaas.tenants.service import TenantService
     from facesaas.vault import generate_master_key, open_vault
     from tests.processes import free_port

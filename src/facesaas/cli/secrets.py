@@ -77,8 +77,13 @@ def rotate(data_dir: Path | None) -> None:
     after moving the old key to FACESAAS_MASTER_KEYS_PREVIOUS; remove the old key only once this
     reports success. Package keys change in one transaction (all or nothing); the server private
     key file is replaced atomically after it."""
-    from facesaas.auth.keys import PRIVATE_KEY_CONTEXT, keys_exist, load_keys, read_sealed_private_key
-    from facesaas.auth.keys import write_sealed_private_key
+    from facesaas.auth.keys import (
+        PRIVATE_KEY_CONTEXT,
+        keys_exist,
+        load_keys,
+        read_sealed_private_key,
+        write_sealed_private_key,
+    )
     from facesaas.storage.database import create_database
     from facesaas.tenants.package_keys import reseal_all
     from facesaas.vault import sealed_key_id
