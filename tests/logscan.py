@@ -15,7 +15,8 @@ Secret values are registered as they are made: the master keys (``master_key`` f
 ``TenantService`` returns), and the server private keys of the ``settings`` fixture.
 
 Loaded by ``tests/conftest.py`` (``pytest_plugins``). ``FACESAAS_LOG_SCAN=0`` turns it off
-(e.g. to look at a failure of something else first). Works without pytest-xdist (the suite is
+(e.g. to look at a failure of something else first); ``FACESAAS_LOG_SCAN_KEEP=1`` keeps the
+files of a clean run. The ``facesaas`` loggers are set to INFO, as the service runs them. Works without pytest-xdist (the suite is
 serial) and for the SQLite and PostgreSQL passes alike (each pass is one session).
 """
 
@@ -219,6 +220,11 @@ def pytest_configure(config: pytest.Config) -> None:
         return
     _capture = LogCapture(Path(tempfile.mkdtemp(prefix="facesaas-logscan-")))
     _register_created_secrets()
+    # The service logs at INFO (configure_logging); in-process servers leave the level unset
+    # (WARNING), so without this the access log lines would never be made, let alone searched.
+    service_logger = logging.getLogger("facesaas")
+    if service_logger.level == logging.NOTSET:
+        service_logger.setLevel(logging.INFO)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
@@ -237,7 +243,10 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
     if not _hits:
         terminalreporter.write_line(f"log scan: {lines} log lines of this run searched, no secret found")
         _capture.close()
-        shutil.rmtree(_capture.directory, ignore_errors=True)
+        if os.environ.get("FACESAAS_LOG_SCAN_KEEP") == "1":
+            terminalreporter.write_line(f"log scan: the logs are kept in {_capture.directory}")
+        else:
+            shutil.rmtree(_capture.directory, ignore_errors=True)
         return
     terminalreporter.section("log scan: secrets in the logs", sep="=", red=True, bold=True)
     for hit in _hits[:200]:
