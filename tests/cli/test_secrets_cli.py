@@ -2,16 +2,22 @@
 keys and the server private key sealed under key A; the operator makes B current with A
 previous; everything still opens (signed HTTP, packages from the SDK's builder); ``facesaas
 secrets rotate``; A removed; everything still opens. A package key the server cannot open is
-answered with its own rtn, never a traceback."""
+answered with its own rtn, never a traceback. A deployment from before sealing (schema 0010,
+clear package keys, a clear PEM) is sealed when it starts."""
 
 from __future__ import annotations
 
 import base64
 import json
+import os
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import select, update
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from sqlalchemy import create_engine, select, update
+from sqlalchemy.orm import sessionmaker
 
 from facesaas.api.server import BackgroundServer
 from facesaas.cli import cli
@@ -19,7 +25,9 @@ from facesaas.sdk import ApiError, Client, build_package
 from facesaas.sdk.client import VERIFICATION_PATH
 from facesaas.settings import Settings
 from facesaas.storage.database import create_database
+from facesaas.storage.migrations import upgrade
 from facesaas.tenants.models import PackageKey
+from facesaas.tenants.service import TenantService
 from facesaas.vault import Vault, generate_master_key, open_vault
 
 
@@ -124,3 +132,35 @@ def test_serve_and_cli_refuse_production_without_the_master_key(settings: Settin
     for args in (("serve",), ("tenant", "create", "x"), ("secrets", "status"), ("secrets", "rotate")):
         code, out = _cli(*args, "--data-dir", str(settings.data_dir))
         assert code == 1 and "FACESAAS_MASTER_KEY must be set on a production cluster" in out, (args, out)
+
+
+def test_a_deployment_from_before_sealing_is_upgraded_at_start(tmp_path: Path, database_url: str, master_key: str,
+                                                               astronaut_jpeg: bytes) -> None:  # fmt: skip
+    settings = Settings(data_dir=tmp_path / "data", database_url=database_url)
+    # The deployment as it was: schema 0010, package keys and the private key in clear.
+    if database_url.startswith("sqlite:///"):
+        Path(database_url.removeprefix("sqlite:///")).parent.mkdir(parents=True)
+    engine = create_engine(database_url)
+    upgrade(engine, "0010")
+    old = TenantService(sessionmaker(engine, expire_on_commit=False), Vault(os.urandom(32))).create("old bank")
+    with engine.begin() as connection:
+        connection.execute(update(PackageKey).values(key=old.package_key.key))
+        assert connection.execute(select(PackageKey.key)).scalar() == old.package_key.key
+    engine.dispose()
+    private_key = rsa.generate_private_key(public_exponent=65537, key_size=1024)
+    settings.keys_dir.mkdir(parents=True)
+    (settings.keys_dir / "server_private.pem").write_bytes(private_key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))  # fmt: skip
+    public_pem = private_key.public_key().public_bytes(serialization.Encoding.PEM,
+                                                       serialization.PublicFormat.SubjectPublicKeyInfo).decode()  # fmt: skip
+    (settings.keys_dir / "server_public.pem").write_text(public_pem)
+    code, out = _cli("secrets", "status", "--data-dir", str(settings.data_dir))
+    assert code == 1 and json.loads(out)["package_keys"] == {"clear": 1} and json.loads(out)["server_private_key"] == "clear"
+
+    with BackgroundServer(settings) as url, Client(url, old.tenant.access_id, old.access_key, public_pem) as sdk:
+        package = build_package([astronaut_jpeg], key=old.package_key.key, key_id=old.package_key.key_id)
+        assert sdk.check_image_package(package, return_image_list=False)["query_image_package_result"]["is_valid_package"]
+    current = open_vault(settings).current_key_id
+    status = json.loads(_cli("secrets", "status", "--data-dir", str(settings.data_dir))[1])
+    assert status["package_keys"] == {current: 1} and status["server_private_key"] == current and status["problems"] == []
+    assert not (settings.keys_dir / "server_private.pem").exists()
