@@ -12,7 +12,8 @@ What is captured:
 
 Secret values are registered as they are made: the master keys (``master_key`` fixture and
 ``generate_master_key``), every customer's AccessKey and package key (wrapping what
-``TenantService`` returns), and the server private keys of the ``settings`` fixture.
+``TenantService`` returns), H5 page tokens (``VideoSessions.create``), console session and
+CSRF tokens (``OperatorService.login``), and the server private keys of the ``settings`` fixture.
 
 Loaded by ``tests/conftest.py`` (``pytest_plugins``). ``FACESAAS_LOG_SCAN=0`` turns it off
 (e.g. to look at a failure of something else first); ``FACESAAS_LOG_SCAN_KEEP=1`` keeps the
@@ -184,6 +185,8 @@ def sink(name: str) -> IO[bytes] | None:
 def _register_created_secrets() -> None:
     """Register each AccessKey, package key and master key the code under test makes."""
     from facesaas import vault
+    from facesaas.liveness.sessions import VideoSessions
+    from facesaas.operators.service import OperatorService
     from facesaas.tenants import package_keys, service
     from facesaas.vault import master
 
@@ -207,6 +210,18 @@ def _register_created_secrets() -> None:
 
         return wrapper
 
+    def registering_tokens(function, *fields: str):  # noqa: ANN001, ANN202
+        @functools.wraps(function)
+        def wrapper(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+            made = function(*args, **kwargs)
+            for name in fields:
+                register(getattr(made, name), name.replace("_", " "))
+            return made
+
+        return wrapper
+
+    VideoSessions.create = registering_tokens(VideoSessions.create, "token")  # type: ignore[method-assign]
+    OperatorService.login = registering_tokens(OperatorService.login, "token", "csrf_token")  # type: ignore[method-assign]
     service.TenantService._insert = registering_credentials(service.TenantService._insert)  # type: ignore[method-assign]
     service.TenantService.rotate = registering_credentials(service.TenantService.rotate)  # type: ignore[method-assign]
     package_keys.new_package_key = registering_key(package_keys.new_package_key, "package key")
