@@ -11,7 +11,7 @@ the :class:`facesaas.vault.Vault` under the master key, bound to ``package_key:<
 (:func:`key_context`), so a value copied into another customer's row does not open. Rows of a
 deployment from before sealing (32 bytes in clear) are sealed at start-up
 (:func:`seal_clear_keys`); ``facesaas secrets rotate`` re-seals every row (:func:`reseal_all`).
-Cost of the sealing: ~2 µs per key opened.
+Cost of the sealing: ~5 µs per key opened.
 """
 
 from __future__ import annotations
