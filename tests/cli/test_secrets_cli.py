@@ -124,6 +124,13 @@ def test_a_package_key_the_server_cannot_open_is_a_clean_server_error(settings: 
                     "query_image_package": package, "database_image_content": base64.b64encode(astronaut_jpeg).decode(),
                     "database_image_type": 3}).encode())  # fmt: skip
                 assert (answer.status_code, answer.json()["rtn"]) == (500, rtn), answer.text
+    # A rotation cannot re-seal them either: it changes nothing, the key file included.
+    key_file = (settings.keys_dir / "server_private.sealed").read_bytes()
+    before = json.loads(_cli("secrets", "status", *data)[1])
+    code, out = _cli("secrets", "rotate", *data)
+    assert code == 1 and "sealed under master key" in out
+    assert json.loads(_cli("secrets", "status", *data)[1]) == before
+    assert (settings.keys_dir / "server_private.sealed").read_bytes() == key_file
 
 
 def test_serve_and_cli_refuse_production_without_the_master_key(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:

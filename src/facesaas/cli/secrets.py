@@ -11,7 +11,7 @@ from typing import Any
 import click
 
 from facesaas.cli.common import data_dir_option, echo_json, fail, settings_for, vault_for
-from facesaas.errors import ConfigurationError
+from facesaas.errors import ConfigurationError, FaceSaaSError
 
 __all__ = ["secrets"]
 
@@ -42,13 +42,14 @@ def status(data_dir: Path | None) -> None:
 
     settings = settings_for(data_dir)
     vault = vault_for(settings)
-    database = create_database(settings.resolved_database_url)
     try:
-        package_keys = dict(sorted(key_states(database).items()))
-    except ConfigurationError as exc:
+        database = create_database(settings.resolved_database_url)
+        try:
+            package_keys = dict(sorted(key_states(database).items()))
+        finally:
+            database.dispose()
+    except FaceSaaSError as exc:
         fail(exc)
-    finally:
-        database.dispose()
     sealed = read_sealed_private_key(settings.keys_dir)
     if sealed is not None:
         private = sealed_key_id(sealed) or "unreadable"
@@ -92,10 +93,11 @@ def rotate(data_dir: Path | None) -> None:
     vault = vault_for(settings)
     report: dict[str, Any] = {"current_key_id": vault.current_key_id}
     try:
-        # The key file first, in memory only: if it does not open, nothing is changed anywhere.
+        # The key file is re-sealed in memory first: if it does not open, nothing is changed
+        # anywhere (a clear PEM left from before sealing is sealed, as a start would do).
         private_before, private_sealed = "missing", None
         if keys_exist(settings.keys_dir):
-            load_keys(settings.keys_dir, vault)  # proves it opens; seals a clear PEM left from before
+            load_keys(settings.keys_dir, vault)  # proves it opens
             current = read_sealed_private_key(settings.keys_dir)
             if current is not None:
                 private_before = sealed_key_id(current) or "unreadable"
@@ -105,14 +107,17 @@ def rotate(data_dir: Path | None) -> None:
             before = reseal_all(database, vault)
         finally:
             database.dispose()
-        if private_sealed is not None:
-            write_sealed_private_key(settings.keys_dir, private_sealed)
-    except ConfigurationError as exc:
+    except FaceSaaSError as exc:
         fail(exc)
     except OSError as exc:
-        fail(ConfigurationError(f"the server private key file could not be replaced ({exc.__class__.__name__}); the "
-                                "package keys are re-sealed: keep the old key in FACESAAS_MASTER_KEYS_PREVIOUS and run "
-                                "rotate again"))  # fmt: skip
+        fail(ConfigurationError(f"the keys directory is unreadable ({exc.__class__.__name__}); nothing was changed"))
+    if private_sealed is not None:
+        try:
+            write_sealed_private_key(settings.keys_dir, private_sealed)
+        except OSError as exc:
+            fail(ConfigurationError(f"the server private key file could not be replaced ({exc.__class__.__name__}); the "
+                                    "package keys are re-sealed: keep the old key in FACESAAS_MASTER_KEYS_PREVIOUS and "
+                                    "run rotate again"))  # fmt: skip
     total = sum(before.values())
     report["package_keys"] = {
         "total": total,
