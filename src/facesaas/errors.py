@@ -544,7 +544,8 @@ class InternalError(FaceSaaSError):
 
 
 class ConfigurationError(FaceSaaSError):
-    """Raised at start-up or by the CLI for a broken installation (never sent to clients)."""
+    """Raised at start-up or by the CLI for a broken installation. Only the secrets-at-rest
+    subclasses below reach a client, when a stored secret a request needs cannot be opened."""
 
     rtn = -5001
     http_status = 500
