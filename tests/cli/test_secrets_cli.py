@@ -171,3 +171,34 @@ def test_a_deployment_from_before_sealing_is_upgraded_at_start(tmp_path: Path, d
     status = json.loads(_cli("secrets", "status", "--data-dir", str(settings.data_dir))[1])
     assert status["package_keys"] == {current: 1} and status["server_private_key"] == current and status["problems"] == []
     assert not (settings.keys_dir / "server_private.pem").exists()
+
+
+def test_make_run_needs_no_master_key(tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch,
+                                      astronaut_jpeg: bytes) -> None:  # fmt: skip
+    """The embedded default (``make run``: ``facesaas serve``, private cluster, nothing set)
+    generates its master key once, seals with it, and says so in its log."""
+    import stat
+
+    from tests.processes import free_port, start_service
+
+    monkeypatch.delenv("FACESAAS_MASTER_KEY", raising=False)
+    settings = Settings(data_dir=tmp_path / "data", database_url=database_url)
+    assert settings.master_key is None and settings.cluster == "private"
+    port = free_port()
+    process = start_service(settings, port)
+    try:
+        key_file = settings.keys_dir / "master.key"
+        assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+        assert (settings.keys_dir / "server_private.sealed").is_file()
+        code, out = _cli("tenant", "create", "demo", "--json", "--data-dir", str(settings.data_dir))
+        creds = json.loads(out)
+        with Client(f"http://127.0.0.1:{port}", creds["access_id"], creds["access_key"], creds["public_key_pem"]) as sdk:
+            package = build_package([astronaut_jpeg], key=_b64(creds["package_key"]), key_id=creds["package_key_id"])
+            assert sdk.check_image_package(package)["query_image_package_result"]["is_valid_package"] is True
+    finally:
+        process.terminate()
+        process.wait(timeout=60)
+    log = process.log.text()
+    key_id = open_vault(settings).current_key_id
+    assert f"generated master key {key_id}" in log and "FACESAAS_MASTER_KEY" in log
+    assert key_file.read_text().strip() not in log
