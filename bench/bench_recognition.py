@@ -62,6 +62,7 @@ from facesaas.sdk.client import VERIFICATION_PATH
 from facesaas.settings import Settings
 from facesaas.storage.database import create_database
 from facesaas.tenants.service import TenantService
+from facesaas.vault import open_vault
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = Settings().test_data_dir / "faces" / "celeba"  # FACESAAS_TEST_DATA_DIR
@@ -186,9 +187,10 @@ def running_server() -> Iterator[Callable[[], Client]]:
     """A real uvicorn server on a free loopback port with one tenant; yields a client factory."""
     with tempfile.TemporaryDirectory(prefix="facesaas-bench-") as tmp:
         settings = Settings(data_dir=Path(tmp) / "data")
-        keys = init_keys(settings.keys_dir, bits=2048)
+        vault = open_vault(settings)  # FACESAAS_MASTER_KEY, or a key file in the temporary keys directory
+        keys = init_keys(settings.keys_dir, vault, bits=2048)
         database = create_database(settings.resolved_database_url)
-        credentials = TenantService(database.sessions).create("bench")
+        credentials = TenantService(database.sessions, vault).create("bench")
         database.dispose()
         with BackgroundServer(settings) as url:
             yield lambda: Client(url, credentials.tenant.access_id, credentials.access_key, keys.public_pem)

@@ -78,7 +78,9 @@ def build(size: int, workdir: Path) -> dict:
     from facesaas.tenants.service import TenantService
 
     settings, database = _service(workdir)
-    tenant = TenantService(database.sessions).create("scale").tenant
+    from facesaas.vault import open_vault
+
+    tenant = TenantService(database.sessions, open_vault(settings)).create("scale").tenant
     key = RepoKey(tenant.id, 2, "scale")
     synthetic = SyntheticFaces(gallery_size=size)
     gc.collect()

@@ -49,11 +49,13 @@ def _image(data: Path) -> bytes:
 def _writes(database_url: str, count: int) -> list[float]:
     """Milliseconds of start + finish per call, ``count`` calls."""
     from facesaas.metering import Meter
+    from facesaas.settings import Settings
     from facesaas.storage.database import create_database
     from facesaas.tenants.service import TenantService
+    from facesaas.vault import open_vault
 
     database = create_database(database_url)
-    tenant = TenantService(database.sessions).create("bench", "production").tenant
+    tenant = TenantService(database.sessions, open_vault(Settings())).create("bench", "production").tenant
     meter = Meter(database, "production")
     out = []
     for i in range(count):
@@ -138,8 +140,10 @@ def main() -> None:
     from facesaas.auth.keys import init_keys
     from facesaas.metering.models import Call
     from facesaas.sdk import Client
+    from facesaas.settings import Settings
     from facesaas.storage.database import create_database
     from facesaas.tenants.service import TenantService
+    from facesaas.vault import generate_master_key, open_vault
     from tests.processes import free_port
     from tests.storage_fixtures import drop_milvus_namespace, fresh_namespace, fresh_postgres_database
 
@@ -154,7 +158,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="facesaas-metering-") as tmp:
         work = Path(tmp)
         keys = work / "keys"
-        public_pem = init_keys(keys, bits=2048).public_pem
+        # This run's own master key, in the environment so the services it starts have it too.
+        os.environ["FACESAAS_MASTER_KEY"] = generate_master_key()
+        vault = open_vault(Settings())
+        public_pem = init_keys(keys, vault, bits=2048).public_pem
         for name in ("sqlite", "postgresql"):
             if name == "sqlite":
                 context = None
@@ -165,7 +172,7 @@ def main() -> None:
             try:
                 writes = _writes(url, args.writes)
                 database = create_database(url)
-                service = TenantService(database.sessions)
+                service = TenantService(database.sessions, vault)
                 creds = {"private": service.create("bench private"), "production": service.create("bench production", "production")}
                 ports = {"private": free_port(), "production": free_port()}
                 processes = [_serve(work / f"{name}-{c}", url, keys, {"FACESAAS_CLUSTER": c}, ports[c]) for c in ports]
@@ -206,7 +213,7 @@ def main() -> None:
         namespace = fresh_namespace()
         with fresh_postgres_database(args.postgres) as url:
             database = create_database(url)
-            creds = TenantService(database.sessions).create("bench exact", "production")
+            creds = TenantService(database.sessions, vault).create("bench exact", "production")
             env = {"FACESAAS_CLUSTER": "production", "FACESAAS_REDIS_URL": args.redis, "FACESAAS_VECTOR_URL": args.milvus,
                    "FACESAAS_NAMESPACE": namespace, "FACESAAS_BLOB_URL": "database"}  # fmt: skip
             port_a, port_b = free_port(), free_port()

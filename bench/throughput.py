@@ -135,8 +135,10 @@ def main() -> None:
     from _results import save
 
     from facesaas.auth.keys import init_keys
+    from facesaas.settings import Settings
     from facesaas.storage.database import create_database
     from facesaas.tenants.service import TenantService
+    from facesaas.vault import generate_master_key, open_vault
     from tests.processes import free_port
     from tests.storage_fixtures import fresh_postgres_database
 
@@ -155,9 +157,11 @@ def main() -> None:
            "FACESAAS_BLOB_URL": "database"}  # fmt: skip
     with tempfile.TemporaryDirectory() as tmp, fresh_postgres_database(args.postgres) as database_url:
         workdir = Path(tmp)
-        keys = init_keys(workdir / "keys", bits=2048)
+        os.environ["FACESAAS_MASTER_KEY"] = generate_master_key()  # this run's own; the services inherit it
+        vault = open_vault(Settings())
+        keys = init_keys(workdir / "keys", vault, bits=2048)
         database = create_database(database_url)
-        created = TenantService(database.sessions).create("throughput")
+        created = TenantService(database.sessions, vault).create("throughput")
         database.dispose()
         creds = {"access_id": created.tenant.access_id, "access_key": created.access_key, "public_pem": keys.public_pem}
         context = multiprocessing.get_context("spawn")

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
 
 from facesaas.api.server import BackgroundServer
 from facesaas.auth.keys import init_keys
@@ -21,6 +22,7 @@ from facesaas.sdk import Client
 from facesaas.settings import Settings
 from facesaas.storage.database import Database, create_database
 from facesaas.tenants.service import NewCredentials, TenantService
+from facesaas.vault import Vault, generate_master_key, open_vault
 from tests.storage_fixtures import (
     drop_milvus_namespace,
     fresh_namespace,
@@ -28,6 +30,8 @@ from tests.storage_fixtures import (
     milvus_or_skip,
     redis_or_skip,
 )
+
+pytest_plugins = ["tests.logscan"]  # every log line of the run, searched for secrets at its end
 
 
 def _data_dir() -> Path:
@@ -80,12 +84,36 @@ def database_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[st
 
 
 @pytest.fixture
-def settings(tmp_path: Path, database_url: str) -> Settings:
-    """Settings for a fresh data directory and database, with a 1024-bit server key (fast to
-    generate)."""
+def master_key(monkeypatch: pytest.MonkeyPatch) -> str:
+    """A fresh master key for this test, set as FACESAAS_MASTER_KEY so that in-process settings,
+    CLI commands and ``facesaas serve`` processes the test starts all seal under it (as a
+    production deployment does; the zero-configuration key file is tested in tests/vault)."""
+    from tests import logscan  # (the plugin pytest_plugins loads: imported there first, so pytest rewrites it)
+
+    key = generate_master_key()
+    logscan.register(key, "master key")
+    monkeypatch.setenv("FACESAAS_MASTER_KEY", key)
+    monkeypatch.delenv("FACESAAS_MASTER_KEYS_PREVIOUS", raising=False)
+    return key
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str, master_key: str) -> Settings:
+    """Settings for a fresh data directory, database and master key, with a 1024-bit server
+    key (fast to generate)."""
     chosen = Settings(data_dir=tmp_path / "data", database_url=database_url)
-    init_keys(chosen.keys_dir, bits=1024)
+    from tests import logscan
+
+    keys = init_keys(chosen.keys_dir, open_vault(chosen), bits=1024)
+    logscan.register_pem(keys.private_key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption()),
+                         "server private key")  # fmt: skip
     return chosen
+
+
+@pytest.fixture
+def vault(settings: Settings) -> Vault:
+    """The vault of the test's settings (its master key)."""
+    return open_vault(settings)
 
 
 @dataclass
@@ -127,7 +155,7 @@ def database(settings: Settings) -> Iterator[Database]:
 @pytest.fixture
 def tenants(settings: Settings) -> Iterator[TenantService]:
     database = create_database(settings.resolved_database_url)
-    yield TenantService(database.sessions)
+    yield TenantService(database.sessions, open_vault(settings))
     database.dispose()
 
 

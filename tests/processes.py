@@ -15,6 +15,7 @@ from typing import IO
 import httpx
 
 from facesaas.settings import Settings
+from tests import logscan
 
 
 def free_port() -> int:
@@ -33,10 +34,13 @@ class LogDrain(threading.Thread):
         super().__init__(daemon=True)
         self._stream = stream
         self._lines: collections.deque[bytes] = collections.deque(maxlen=lines)
+        self._sink = logscan.sink("serve")  # every line is also kept for the session's log scan
 
     def run(self) -> None:
         for line in iter(self._stream.readline, b""):
             self._lines.append(line)
+            if self._sink is not None and not self._sink.closed:
+                self._sink.write(line)
 
     def seen(self, needle: str) -> bool:
         """Whether a line read so far contains ``needle`` (does not wait)."""

@@ -72,6 +72,9 @@ __all__ = [
     "StorageFull",
     "InternalError",
     "ConfigurationError",
+    "SecretKeyUnavailable",
+    "SecretIntegrityError",
+    "MasterKeyError",
 ]
 
 
@@ -553,12 +556,47 @@ class InternalError(FaceSaaSError):
 
 
 class ConfigurationError(FaceSaaSError):
-    """Raised at start-up or by the CLI for a broken installation (never sent to clients)."""
+    """Raised at start-up or by the CLI for a broken installation. Only the secrets-at-rest
+    subclasses below reach a client, when a stored secret a request needs cannot be opened."""
 
     rtn = -5001
     http_status = 500
     message = "server misconfigured"
     cause = "Missing server key pair, model file checksum mismatch, unreadable data directory."
+
+
+# --- secrets at rest (facesaas.vault, docs/security.md "Secrets at rest") ----------------
+
+
+class SecretKeyUnavailable(ConfigurationError):
+    rtn = -5010
+    message = "a stored secret is sealed under a master key this server does not have"
+    cause = (
+        "A server-side secret (a customer's liveness package key, the server private key) was sealed under a "
+        "master key that is neither FACESAAS_MASTER_KEY nor one of FACESAAS_MASTER_KEYS_PREVIOUS: the old key was "
+        "removed before `facesaas secrets rotate` ran, or the database comes from another deployment. A server "
+        "problem, not the client's: the operator restores the key (`facesaas secrets status` names the key ids in use)."
+    )
+
+
+class SecretIntegrityError(ConfigurationError):
+    rtn = -5011
+    message = "a stored secret failed its integrity check"
+    cause = (
+        "A sealed server-side secret does not authenticate under the master key its header names: its bytes were "
+        "changed, or it was copied from another row or file (each value is bound to its place), or it is stored in "
+        "clear where a sealed value is required. A server problem: the operator restores the value from a backup."
+    )
+
+
+class MasterKeyError(ConfigurationError):
+    rtn = -5012
+    message = "master key setting missing or malformed"
+    cause = (
+        "FACESAAS_MASTER_KEY is unset on a staging or production cluster (required there), or it or an entry of "
+        "FACESAAS_MASTER_KEYS_PREVIOUS is not the standard base64 of 32 bytes (`facesaas secrets generate-key` "
+        "prints one), or <keys_dir>/master.key is unreadable. Raised at start-up and by the CLI."
+    )
 
 
 ERROR_CLASSES: tuple[type[FaceSaaSError], ...] = (
@@ -609,6 +647,9 @@ ERROR_CLASSES: tuple[type[FaceSaaSError], ...] = (
     MethodNotAllowed,
     InternalError,
     ConfigurationError,
+    SecretKeyUnavailable,
+    SecretIntegrityError,
+    MasterKeyError,
     ServiceUnavailable,
     StorageFull,
     Overloaded,

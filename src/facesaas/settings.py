@@ -10,7 +10,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = ["Settings", "get_settings"]
@@ -51,6 +51,17 @@ class Settings(BaseSettings):
     )
     keys_path: Path | None = Field(
         None, description="Directory of the server RSA key pair; default data_dir/keys. Every host needs the same pair."
+    )
+    master_key: SecretStr | None = Field(
+        None,
+        description="Master key sealing server-side secrets at rest (package keys, the server private key): standard "
+        "base64 of 32 random bytes (`facesaas secrets generate-key`). Required on staging and production; unset on a "
+        "private cluster, a key is generated once into keys_dir/master.key (mode 0600). docs/security.md.",
+    )
+    master_keys_previous: SecretStr | None = Field(
+        None,
+        description="Older master keys, comma-separated, still accepted for opening (rotation: move the old key here, "
+        "set the new one as FACESAAS_MASTER_KEY, run `facesaas secrets rotate`, then remove it).",
     )
     workers: int = Field(1, ge=1, le=64, description="Processes `facesaas serve` runs on this host.")
     cluster: Literal["private", "staging", "production"] = Field(

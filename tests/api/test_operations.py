@@ -4,6 +4,7 @@ shared through Redis by two servers on one database, and face images kept in the
 from __future__ import annotations
 
 import json
+import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,6 +20,7 @@ from facesaas.settings import Settings
 from facesaas.storage.blobs import FaceImage
 from facesaas.storage.database import create_database
 from facesaas.tenants.service import NewCredentials
+from facesaas.vault import Vault
 from tests.conftest import RunningServer
 from tests.storage_fixtures import fresh_namespace, redis_or_skip
 
@@ -147,7 +149,7 @@ def test_more_workers_need_shared_stores(tmp_path: Path) -> None:
 
     from facesaas.cli import cli
 
-    init_keys(tmp_path / "keys", bits=1024)
+    init_keys(tmp_path / "keys", Vault(os.urandom(32)), bits=1024)
     result = CliRunner().invoke(cli, ["serve", "--workers", "2", "--data-dir", str(tmp_path)])
     assert result.exit_code == 1
     assert "FACESAAS_REDIS_URL" in result.output and "FACESAAS_VECTOR_URL" in result.output

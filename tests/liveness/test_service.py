@@ -17,16 +17,17 @@ from facesaas.liveness.schemas import PackageOptions
 from facesaas.liveness.service import PackageChecker
 from facesaas.storage.database import Database
 from facesaas.tenants.service import NewCredentials, TenantService
+from facesaas.vault import Vault
 
 
 @pytest.fixture
-def checker(database: Database) -> PackageChecker:
-    return PackageChecker(PackageKeyStore(database), get_engine(), load_calibration(), max_age_seconds=120)
+def checker(database: Database, vault: Vault) -> PackageChecker:
+    return PackageChecker(PackageKeyStore(database, vault), get_engine(), load_calibration(), max_age_seconds=120)
 
 
 @pytest.fixture
-def customer(database: Database) -> tuple[int, NewCredentials]:
-    service = TenantService(database.sessions)
+def customer(database: Database, vault: Vault) -> tuple[int, NewCredentials]:
+    service = TenantService(database.sessions, vault)
     created = service.create("bank")
     return service.id_of(created.tenant.access_id), created
 
@@ -55,7 +56,7 @@ def test_valid_package_opens_once(checker: PackageChecker, customer: tuple[int, 
     assert _reason(checker, tenant_id, text) == "replayed"
 
 
-def test_age_keys_and_images(checker: PackageChecker, customer: tuple[int, NewCredentials], database: Database,
+def test_age_keys_and_images(checker: PackageChecker, customer: tuple[int, NewCredentials], database: Database, vault: Vault,
                              astronaut_jpeg: bytes) -> None:  # fmt: skip
     tenant_id, creds = customer
     now = time.time()
@@ -64,10 +65,10 @@ def test_age_keys_and_images(checker: PackageChecker, customer: tuple[int, NewCr
     assert _reason(checker, tenant_id, _package(creds, [b"\xff\xd8 not a jpeg"])) == "image_undecodable"
     assert _reason(checker, tenant_id, _package(creds, [b"GIF89a"])) == "image_undecodable"
     # Another customer's package does not open here, even with a valid key of its own.
-    other = TenantService(database.sessions).create("other bank")
+    other = TenantService(database.sessions, vault).create("other bank")
     assert _reason(checker, tenant_id, _package(other, [astronaut_jpeg])) == "unknown_key"
     # Rotation keeps the old key working unless it is retired.
-    store = PackageKeyStore(database)
+    store = PackageKeyStore(database, vault)
     store.rotate(tenant_id)
     assert checker.check(tenant_id, _package(creds, [astronaut_jpeg]), PackageOptions())["is_valid_package"] is True
     fresh = store.rotate(tenant_id, retire_previous=True)

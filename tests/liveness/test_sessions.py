@@ -15,6 +15,7 @@ from facesaas.liveness.motion import ACTIONS
 from facesaas.liveness.sessions import VideoSessions, choose_actions
 from facesaas.storage.database import Database
 from facesaas.tenants.service import TenantService
+from facesaas.vault import Vault
 
 
 class Clock:
@@ -41,8 +42,8 @@ def sessions(database: Database, clock: Clock) -> VideoSessions:
 
 
 @pytest.fixture
-def tenant_ids(database: Database) -> tuple[int, int]:
-    service = TenantService(database.sessions)
+def tenant_ids(database: Database, vault: Vault) -> tuple[int, int]:
+    service = TenantService(database.sessions, vault)
     first, second = service.create("bank"), service.create("shop")
     return service.id_of(first.tenant.access_id), service.id_of(second.tenant.access_id)
 

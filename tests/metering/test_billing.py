@@ -14,6 +14,7 @@ from facesaas.metering import Meter, PriceBook, go_live_review, month_days, pars
 from facesaas.settings import Settings
 from facesaas.storage.database import Database, create_database
 from facesaas.tenants.service import TenantService
+from facesaas.vault import Vault
 
 OCR = "/face/basic/ocr"
 VERIFY = "/face/v1/algorithm/recognition/face_pair_verification"
@@ -39,8 +40,8 @@ def _record(meter: Meter, tenant_id: int, calls: list[tuple[str, str, int | None
             assert meter.finish(request_id, 200 if rtn == 0 else 400, rtn, seconds)
 
 
-def test_usage_counts_and_amounts_are_exact(database: Database) -> None:
-    tenant = TenantService(database.sessions).create("acme", "production").tenant
+def test_usage_counts_and_amounts_are_exact(database: Database, vault: Vault) -> None:
+    tenant = TenantService(database.sessions, vault).create("acme", "production").tenant
     meter = Meter(database, "production")
     calls = [(f"v{i}", VERIFY, 0 if i % 4 else -2003, _at("2026-11-03", 10, i), 0.05) for i in range(40)]
     calls += [(f"o{i}", OCR, 0, _at("2026-11-19" if i < 3 else "2026-11-20", 23, i), 0.4) for i in range(7)]
@@ -71,8 +72,8 @@ def test_usage_counts_and_amounts_are_exact(database: Database) -> None:
     assert "total" in report.text() and "1.260" in report.text()
 
 
-def test_staging_never_bills_and_unpriced_calls_cost_nothing(database: Database) -> None:
-    tenant = TenantService(database.sessions).create("acme", "staging").tenant
+def test_staging_never_bills_and_unpriced_calls_cost_nothing(database: Database, vault: Vault) -> None:
+    tenant = TenantService(database.sessions, vault).create("acme", "staging").tenant
     _record(Meter(database, "staging"), tenant.id, [(f"s{i}", OCR, 0, _at("2026-11-05", 9, i), 0.2) for i in range(5)])
     book = PriceBook(database)
     book.set(OCR, "1", dt.date(2026, 1, 1))
@@ -81,7 +82,7 @@ def test_staging_never_bills_and_unpriced_calls_cost_nothing(database: Database)
     assert report.endpoints[0].unit_price == Decimal("1")  # priced since January
     assert PriceBook(database).entries()[0].as_dict()["unit_price"] == "1"
     # Production calls of an endpoint without a price are billable and cost nothing.
-    live = TenantService(database.sessions).create("acme live", "production").tenant
+    live = TenantService(database.sessions, vault).create("acme live", "production").tenant
     _record(Meter(database, "production"), live.id, [(f"p{i}", VERIFY, 0, _at("2026-11-06", 9, i), 0.1) for i in range(2)])
     unpriced = usage_report(database, live.id, live.access_id, "production", "2026-11", "CNY")
     assert (unpriced.endpoints[0].billable, unpriced.endpoints[0].unit_price, unpriced.total.amount) == (2, None, 0)
@@ -102,8 +103,8 @@ def test_month_must_be_a_calendar_month() -> None:
             month_days(bad)
 
 
-def test_go_live_review_reports_volumes_errors_latency_peak_and_capacity(database: Database) -> None:
-    tenant = TenantService(database.sessions).create("acme", "staging").tenant
+def test_go_live_review_reports_volumes_errors_latency_peak_and_capacity(database: Database, vault: Vault) -> None:
+    tenant = TenantService(database.sessions, vault).create("acme", "staging").tenant
     meter = Meter(database, "staging")
     base = _at("2026-11-10", 15)
     calls = [(f"v{i}", VERIFY, 0, base + i * 0.5, (i % 100 + 1) / 1000) for i in range(200)]  # 2/s, 1..100 ms
@@ -130,5 +131,5 @@ def test_go_live_review_reports_volumes_errors_latency_peak_and_capacity(databas
     for bad in ({"predicted_peak_rps": 1e308}, {"predicted_peak_rps": -1.0}, {"host_rps": 0.0}):
         with pytest.raises(ValueError):
             go_live_review(database, tenant.id, tenant.access_id, "staging", **bad)
-    empty = go_live_review(database, TenantService(database.sessions).create("new", "staging").tenant.id, "x", "staging")
+    empty = go_live_review(database, TenantService(database.sessions, vault).create("new", "staging").tenant.id, "x", "staging")
     assert empty.calls == 0 and empty.peak_rps == 0 and empty.hosts == 0 and "no calls" in " ".join(empty.notes)

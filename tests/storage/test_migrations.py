@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from facesaas.repositories import models as _repo_models  # noqa: F401 - registe
 from facesaas.storage.database import Base, create_database
 from facesaas.tenants import models as _models  # noqa: F401 - registers the tables
 from facesaas.tenants.service import TenantService
+from facesaas.vault import Vault
 from tests.storage_fixtures import fresh_postgres_database
 
 
@@ -36,7 +38,7 @@ def test_migrated_schema_matches_models_and_is_idempotent(database_url: str) -> 
         with database.engine.connect() as connection:
             differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
         assert differences == []
-        service = TenantService(database.sessions)
+        service = TenantService(database.sessions, Vault(os.urandom(32)))
         created = service.create("pg or sqlite")
         assert service.credentials_of(created.tenant.access_id).enabled is True
     finally:

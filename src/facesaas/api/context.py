@@ -34,7 +34,9 @@ from facesaas.repositories import OpenRepositories, open_repositories
 from facesaas.settings import Settings
 from facesaas.storage.database import Database, create_database
 from facesaas.tenants.calibration import TenantCalibrations
+from facesaas.tenants.package_keys import seal_clear_keys
 from facesaas.tenants.service import TenantService
+from facesaas.vault import Vault, open_vault
 
 __all__ = ["AppContext", "EngineGate", "build_context"]
 
@@ -101,6 +103,8 @@ class AppContext:
     """Records every authenticated call (staging and production); None on a private deployment."""
     redis: Any = None
     """The Redis client shared by the replay record and the quotas (None: in-process)."""
+    vault: Vault | None = None
+    """Seals server-side secrets at rest under the master key (docs/security.md)."""
 
     async def calibration_of(self, tenant_id: int) -> Calibration:
         """The thresholds of this customer's CS202.2 verification and 103.1 retrieval: its own
@@ -160,9 +164,11 @@ def build_context(settings: Settings, *, replay_store: ReplayStore | None = None
     """Open the database, load keys, models and calibration, check the vector index against the
     database. Cost ~1 s (model loading) plus the index check (seconds at millions of faces)."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    vault = open_vault(settings)  # first: a staging/production start without FACESAAS_MASTER_KEY stops here
     database = create_database(settings.resolved_database_url)
-    keys = load_keys(settings.keys_dir)
-    tenants = TenantService(database.sessions)
+    keys = load_keys(settings.keys_dir, vault)  # seals a clear private key left from before sealing
+    seal_clear_keys(database, vault)  # the same for package keys
+    tenants = TenantService(database.sessions, vault)
     redis = connect_redis(settings.redis_url) if settings.redis_url else None
     if replay_store is None:
         replay_store = RedisReplayStore(redis, settings.namespace) if redis is not None else MemoryReplayStore()
@@ -198,7 +204,7 @@ def build_context(settings: Settings, *, replay_store: ReplayStore | None = None
         limits_repo=ImageLimits.for_repositories(settings),
         repositories=repositories,
         packages=PackageChecker(
-            PackageKeyStore(database),
+            PackageKeyStore(database, vault),
             engine,
             calibration,
             max_age_seconds=settings.package_max_age_seconds,
@@ -217,4 +223,5 @@ def build_context(settings: Settings, *, replay_store: ReplayStore | None = None
         default_quota=QuotaLimits(settings.rate_limit_per_second, settings.daily_quota, settings.concurrent_per_tenant),
         meter=Meter(database, settings.cluster, offset) if settings.cluster != "private" else None,
         redis=redis,
+        vault=vault,
     )

@@ -17,8 +17,10 @@ from facesaas.settings import Settings
 
 if TYPE_CHECKING:
     from facesaas.sdk import Client
+    from facesaas.vault import Vault
 
-__all__ = ["settings_for", "echo_json", "fail", "b64_file", "data_dir_option", "remote_options", "remote_client"]
+__all__ = ["settings_for", "echo_json", "fail", "b64_file", "data_dir_option", "remote_options", "remote_client",
+           "vault_for"]  # fmt: skip
 
 
 def settings_for(data_dir: Path | None, **overrides: Any) -> Settings:
@@ -27,6 +29,17 @@ def settings_for(data_dir: Path | None, **overrides: Any) -> Settings:
     if data_dir is not None:
         values["data_dir"] = data_dir
     return Settings(**values)
+
+
+def vault_for(settings: Settings) -> Vault:
+    """The vault of ``settings`` (docs/security.md), or exit 1 with the setting to fix."""
+    from facesaas.errors import ConfigurationError
+    from facesaas.vault import open_vault
+
+    try:
+        return open_vault(settings)
+    except ConfigurationError as exc:
+        fail(exc)
 
 
 def echo_json(value: Any) -> None:

@@ -14,10 +14,20 @@ import click
 
 from facesaas.cli.billing import price, review, usage
 from facesaas.cli.calibrate import calibrate
-from facesaas.cli.common import b64_file, data_dir_option, echo_json, fail, remote_client, remote_options, settings_for
+from facesaas.cli.common import (
+    b64_file,
+    data_dir_option,
+    echo_json,
+    fail,
+    remote_client,
+    remote_options,
+    settings_for,
+    vault_for,
+)
 from facesaas.cli.operator import operator
 from facesaas.cli.package import package
 from facesaas.cli.repo import repo, search
+from facesaas.cli.secrets import secrets
 from facesaas.cli.tenant import tenant
 from facesaas.cli.video import video
 from facesaas.errors import ConfigurationError, FaceSaaSError, errors_markdown
@@ -61,8 +71,9 @@ def serve(data_dir: Path | None, host: str | None, port: int | None, workers: in
         check_index_free(settings)  # a second service on one data directory stops here, clearly
     except ConfigurationError as exc:
         fail(exc)
+    vault = vault_for(settings)  # refuses a staging/production start without FACESAAS_MASTER_KEY
     if not keys_exist(settings.keys_dir):
-        init_keys(settings.keys_dir)
+        init_keys(settings.keys_dir, vault)
         click.echo(f"created a 2048-bit server key pair in {settings.keys_dir}")
     base = f"http://{settings.host}:{settings.port}"
     command = sys.argv[0] if sys.argv[0].endswith("facesaas") else "facesaas"  # e.g. .venv/bin/facesaas
@@ -122,7 +133,7 @@ def keys_init(data_dir: Path | None, bits: str, force: bool) -> None:
 
     settings = settings_for(data_dir)
     try:
-        created = init_keys(settings.keys_dir, bits=int(bits), force=force)
+        created = init_keys(settings.keys_dir, vault_for(settings), bits=int(bits), force=force)
     except ConfigurationError as exc:
         fail(exc)
     click.echo(created.public_pem, nl=False)
@@ -134,8 +145,9 @@ def keys_show(data_dir: Path | None) -> None:
     """Print the server public key (PEM) to give to customers."""
     from facesaas.auth.keys import load_keys
 
+    settings = settings_for(data_dir)
     try:
-        click.echo(load_keys(settings_for(data_dir).keys_dir).public_pem, nl=False)
+        click.echo(load_keys(settings.keys_dir, vault_for(settings)).public_pem, nl=False)
     except ConfigurationError as exc:
         fail(exc)
 
@@ -252,6 +264,7 @@ cli.add_command(review)
 cli.add_command(price)
 cli.add_command(operator)
 cli.add_command(video)
+cli.add_command(secrets)
 
 
 def main() -> None:

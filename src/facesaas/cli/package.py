@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from facesaas.cli.common import data_dir_option, echo_json, fail, settings_for
+from facesaas.cli.common import data_dir_option, echo_json, fail, settings_for, vault_for
 
 __all__ = ["package", "tenant_rotate_package_key"]
 
@@ -48,10 +48,12 @@ def tenant_rotate_package_key(access_id: str, retire_previous: bool, as_json: bo
     from facesaas.tenants.package_keys import PackageKeys
     from facesaas.tenants.service import TenantService, UnknownTenant
 
-    database = create_database(settings_for(data_dir).resolved_database_url)
+    settings = settings_for(data_dir)
+    vault = vault_for(settings)
+    database = create_database(settings.resolved_database_url)
     try:
         tenant_id = TenantService(database.sessions).id_of(access_id)
-        info = PackageKeys(database).rotate(tenant_id, retire_previous=retire_previous)
+        info = PackageKeys(database, vault).rotate(tenant_id, retire_previous=retire_previous)
     except UnknownTenant:
         fail(LookupError(f"no customer with AccessID {access_id}"))
     finally:

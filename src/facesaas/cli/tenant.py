@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from facesaas.cli.common import data_dir_option, echo_json, fail, settings_for
+from facesaas.cli.common import data_dir_option, echo_json, fail, settings_for, vault_for
 from facesaas.cli.package import tenant_rotate_package_key
 from facesaas.settings import Settings
 
@@ -18,19 +18,27 @@ if TYPE_CHECKING:
 __all__ = ["tenant", "tenant_service"]
 
 
-def tenant_service(settings: Settings) -> TenantService:
+def tenant_service(settings: Settings, *, sealing: bool = False) -> TenantService:
+    """The tenants of ``settings``' database; with ``sealing`` the vault too (creating a
+    customer seals its package key)."""
     from facesaas.storage.database import create_database
     from facesaas.tenants.service import TenantService
 
-    return TenantService(create_database(settings.resolved_database_url).sessions)
+    vault = vault_for(settings) if sealing else None
+    return TenantService(create_database(settings.resolved_database_url).sessions, vault)
 
 
 def _public_pem(settings: Settings) -> str:
     from facesaas.auth.keys import init_keys, keys_exist, load_keys
+    from facesaas.errors import ConfigurationError
 
-    if not keys_exist(settings.keys_dir):
-        init_keys(settings.keys_dir)
-    return load_keys(settings.keys_dir).public_pem
+    vault = vault_for(settings)
+    try:
+        if not keys_exist(settings.keys_dir):
+            init_keys(settings.keys_dir, vault)
+        return load_keys(settings.keys_dir, vault).public_pem
+    except ConfigurationError as exc:
+        fail(exc)
 
 
 @click.group()
@@ -71,7 +79,7 @@ def _or_fail(action):  # noqa: ANN001, ANN202
 def tenant_create(name: str, cluster: str | None, as_json: bool, data_dir: Path | None) -> None:
     """Create a customer; prints its AccessID, AccessKey (once) and the server public key."""
     settings = settings_for(data_dir)
-    creds = _or_fail(lambda: tenant_service(settings).create(name, cluster or settings.cluster))
+    creds = _or_fail(lambda: tenant_service(settings, sealing=True).create(name, cluster or settings.cluster))
     _credentials_out(creds, _public_pem(settings), as_json)
 
 
@@ -83,7 +91,7 @@ def tenant_promote(access_id: str, as_json: bool, data_dir: Path | None) -> None
     """Go-live (manual 7.3.3): issue production credentials for the staging customer ACCESS_ID
     (run `facesaas review ACCESS_ID` first). The staging AccessID keeps working on staging."""
     settings = settings_for(data_dir)
-    creds = _or_fail(lambda: tenant_service(settings).promote(access_id))
+    creds = _or_fail(lambda: tenant_service(settings, sealing=True).promote(access_id))
     _credentials_out(creds, _public_pem(settings), as_json)
 
 

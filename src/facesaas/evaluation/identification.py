@@ -16,6 +16,7 @@ is searched as ``retrieval_in_repo`` would search it.
 from __future__ import annotations
 
 import csv
+import os
 import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -69,6 +70,7 @@ def evaluate_identification(
     from facesaas.storage.blobs import LocalBlobStore
     from facesaas.storage.database import create_database
     from facesaas.tenants.service import TenantService
+    from facesaas.vault import Vault
     from facesaas.vectors import FaissVectorStore
 
     with tempfile.TemporaryDirectory(prefix="facesaas-ident-", dir=workdir) as temporary:
@@ -78,7 +80,8 @@ def evaluate_identification(
         repositories = FaceRepositories(database, vectors, LocalBlobStore(root / "faces"))
         repositories.open()
         try:
-            tenant = TenantService(database.sessions).create("identification").tenant
+            # A throwaway tenant in a throwaway database: its package key is sealed under a throwaway key.
+            tenant = TenantService(database.sessions, Vault(os.urandom(32))).create("identification").tenant
             key = RepoKey(tenant.id, 2, "gallery")
             faces = [NewFace(_user_id(i), e) for i, e in zip(gallery.identities, gallery.embeddings, strict=True)]
             repositories.register_many(key, faces)

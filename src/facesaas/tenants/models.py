@@ -41,15 +41,16 @@ class Tenant(Base):
 
 
 class PackageKey(Base):
-    """A customer's AES-256 package key. Unlike the AccessKey it must be stored as is: the
-    server decrypts with it. ``retired_at`` set: packages sealed with it are refused."""
+    """A customer's AES-256 package key. Unlike the AccessKey it cannot be hashed: the server
+    decrypts with it. ``key`` holds it sealed by the vault under the master key (72 bytes;
+    :mod:`facesaas.tenants.package_keys`). ``retired_at`` set: packages sealed with it are refused."""
 
     __tablename__ = "package_keys"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     tenant_id: Mapped[int] = mapped_column(Integer, ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
     key_id: Mapped[str] = mapped_column(String(64), unique=True, index=True)
-    key: Mapped[bytes] = mapped_column(LargeBinary(32))
+    key: Mapped[bytes] = mapped_column(LargeBinary(128))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
     retired_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True, default=None)
 

@@ -17,9 +17,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from facesaas.auth.access_keys import CLUSTERS, access_key_matches, hash_access_key, new_access_id, new_access_key
 from facesaas.auth.quotas import QuotaLimits
 from facesaas.auth.verifier import CustomerRecord
+from facesaas.errors import ConfigurationError
 from facesaas.storage.database import database_error
 from facesaas.tenants.models import Tenant
 from facesaas.tenants.package_keys import PackageKeyInfo, add_package_key
+from facesaas.vault import Vault
 
 __all__ = ["QuotaLimits", "TenantInfo", "CustomerCredentials", "NewCredentials", "TenantService", "UnknownTenant", "check_access_key"]
 
@@ -108,11 +110,18 @@ def check_access_key(tenant: CustomerRecord, access_key: bytes) -> bool:
 
 
 class TenantService:
-    """Tenant operations over a session factory."""
+    """Tenant operations over a session factory. ``vault`` seals the package key a new
+    customer gets (:meth:`create`, :meth:`promote`); lookups do without it."""
 
-    def __init__(self, sessions: sessionmaker[Session]) -> None:
+    def __init__(self, sessions: sessionmaker[Session], vault: Vault | None = None) -> None:
         self._sessions = sessions
         self._engine = sessions.kw["bind"]
+        self._vault = vault
+
+    def _sealing(self) -> Vault:
+        if self._vault is None:  # a programming error: every caller that creates customers passes it
+            raise ConfigurationError("creating a customer needs the vault (its package key is stored sealed)")
+        return self._vault
 
     def _run(self, action):  # noqa: ANN001, ANN202
         try:
@@ -129,8 +138,7 @@ class TenantService:
             raise ValueError(f"cluster must be one of {', '.join(CLUSTERS)}")
         return self._run(lambda session: self._insert(session, name.strip(), cluster, None))
 
-    @staticmethod
-    def _insert(session: Session, name: str, cluster: str, promoted_from: str | None) -> NewCredentials:
+    def _insert(self, session: Session, name: str, cluster: str, promoted_from: str | None) -> NewCredentials:
         access_key = new_access_key()
         while True:
             access_id = new_access_id(cluster)
@@ -141,7 +149,7 @@ class TenantService:
                      cluster=cluster, promoted_from=promoted_from)  # fmt: skip
         session.add(row)
         session.flush()
-        return NewCredentials(TenantInfo.of(row), access_key, add_package_key(session, row.id))
+        return NewCredentials(TenantInfo.of(row), access_key, add_package_key(session, row.id, self._sealing()))
 
     def promote(self, access_id: str) -> NewCredentials:
         """The go-live (manual 7.3.3): issue production credentials for the staging customer
