@@ -32,9 +32,9 @@ ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(HERE))
 
+from _results import save  # noqa: E402
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 
-from _results import save  # noqa: E402
 from tests.fuzz_http import (  # noqa: E402
     ALL_PATHS,
     OCR_PATHS,

@@ -30,7 +30,6 @@ from tests.storage_fixtures import (
     redis_or_skip,
 )
 
-
 # Hypothesis profiles (tests/*_fuzz.py, tests/api/test_fuzz_http.py): "ci", the default, is
 # seeded (derandomize: every run draws the same examples, so CI never flakes on a new one) and
 # small; "fuzz" (FACESAAS_HYPOTHESIS_PROFILE=fuzz, `make fuzz`) draws many random examples
