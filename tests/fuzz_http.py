@@ -275,6 +275,8 @@ def field_bodies(seeds: Seeds, paths: list[str]) -> st.SearchStrategy[tuple[str,
     def one(draw: st.DrawFn) -> tuple[str, bytes]:
         path = draw(st.sampled_from(paths))
         body = bases[path]
+        if path == REGISTER_PATH:  # a new user_id each time, so the face is stored (not a duplicate)
+            body = _replace(body, ("user_info", "user_id"), f"u{draw(st.integers(0, 2**40))}")
         if path == PACKAGE_PATH:  # a fresh package each time, so its checks run (not "replayed")
             fresh = build_package([seeds.images["jpeg"], seeds.images["png"]], key=seeds.package_key, key_id=seeds.package_key_id)
             body = {**body, "query_image_package": fresh}
