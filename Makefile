@@ -156,7 +156,7 @@ embedding-scheme: install
 
 # The long fuzz run: thousands of freshly signed requests to every endpoint on SQLite and on
 # PostgreSQL (schemathesis from /openapi.json, broken fields, non-object bodies, the auth layer),
-# then the unit property tests with the "fuzz" hypothesis profile (~15 minutes on 2 cores):
+# then the unit property tests with the "fuzz" hypothesis profile (~12 minutes on 2 cores):
 # bench/results/fuzz-latest.md. Exits non-zero when it found a defect.
 fuzz: install
 	$(BIN)/python bench/fuzz.py

@@ -1,4 +1,4 @@
-"""The long fuzz run (`make fuzz`, ~15 minutes on 2 cores): thousands of signed requests to every
+"""The long fuzz run (`make fuzz`, ~12 minutes on 2 cores): thousands of signed requests to every
 endpoint of a real server, on SQLite and on PostgreSQL, then the unit property tests with the
 "fuzz" hypothesis profile. Writes bench/results/fuzz-<stamp>.md (and -latest.md, .json): the
 answers by HTTP status and rtn per endpoint and per source, the examples each property tried,

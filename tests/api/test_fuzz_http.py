@@ -5,8 +5,8 @@ and the authentication layer. Each answer must be documented: no 5xx but a docum
 rtn/message/global_request_id present, rtn 0 or in docs/errors.md with its HTTP status.
 
 Seeded and short here (the "ci" hypothesis profile derandomizes: the same bodies every run;
-~40 s on 2 cores); `make fuzz` runs the long random version (bench/fuzz.py). The HTTP fuzz
-runs on both passes of `make test`: the answers depend on the database (repositories,
+~25 s of requests, ~40 s with the server start-ups, on 2 shared cores); `make fuzz` runs the
+long random version (bench/fuzz.py). The HTTP fuzz runs on both passes of `make test`: the answers depend on the database (repositories,
 sessions, replay records), so PostgreSQL is fuzzed too."""
 
 from __future__ import annotations
