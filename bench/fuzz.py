@@ -55,6 +55,7 @@ UNIT_TESTS = [
     "tests/liveness/test_package_fuzz.py",
     "tests/inputs/test_decoding_fuzz.py",
     "tests/documents/test_parsers_fuzz.py",
+    "tests/imaging/test_video_fuzz.py",
 ]
 FAST_PATHS = [path for path in ALL_PATHS if path not in OCR_PATHS]
 
