@@ -163,7 +163,7 @@ def test_a_bug_becomes_a_clean_internal_error(client: Client, celeba: Path, monk
 
 
 def test_fuzz_findings_are_documented_refusals(client: Client, astronaut_jpeg: bytes) -> None:
-    """Regressions of tests/api/test_fuzz_http.py's findings, over HTTP on both databases: key
+    """Regressions of what fuzzing over HTTP found (docs/reliability.md), on both databases: key
     points nested past the JSON parser's depth or holding an integer past float range were
     500s; a session_id with a NUL was a 500 on PostgreSQL (text cannot hold NUL)."""
     from facesaas.sdk.client import VIDEO_RESULT_PATH

@@ -24,6 +24,6 @@ def test_key_points_parse_or_are_refused() -> None:
     ids=["nested-past-recursion-limit", "int-past-float-range", "int-past-4300-digits", "infinity"],
 )  # fmt: skip
 def test_key_points_that_crashed_the_parser_are_refused(bad: str) -> None:
-    """Found by tests/api/test_fuzz_http.py: RecursionError and OverflowError were 500s."""
+    """Found while fuzzing over HTTP (docs/reliability.md): RecursionError and OverflowError were 500s."""
     with pytest.raises(InvalidParameter):
         parse_key_points(bad)

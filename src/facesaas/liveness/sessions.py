@@ -177,7 +177,7 @@ class VideoSessions:
     def describe(self, tenant_id: int, session_id: str) -> dict[str, Any]:
         """The result call's fields for one of ``tenant_id``'s sessions; -6001 if not theirs."""
         # Session ids are uuid4().hex: anything else is no session, and is not sent to the
-        # database (PostgreSQL refuses a NUL in text: a 500, found by tests/api/test_fuzz_http.py).
+        # database (PostgreSQL refuses a NUL in text: a 500 found while fuzzing, docs/reliability.md).
         row = None
         if _SESSION_ID.fullmatch(session_id):
             row = self._row((VideoSession.session_id == session_id) & (VideoSession.tenant_id == tenant_id))
