@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 BENCH_STAMP := $(VENV)/.installed-bench
 
-.PHONY: install run test test-sqlite test-postgres faults snapshots milvus milvus-stop milvus-scale throughput metering bench registry-models bench-scale identification tenant-calibration documents liveness liveness-video face-mesh-model demesh-model demesh-small-model demesh demesh-decision image-types quality calibrate embedding-scheme docs clean
+.PHONY: install run test test-sqlite test-postgres faults snapshots milvus milvus-stop milvus-scale throughput metering bench registry-models bench-scale identification tenant-calibration documents liveness liveness-video face-mesh-model demesh-model demesh-small-model demesh demesh-decision image-types quality calibrate embedding-scheme fuzz docs clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -164,6 +164,13 @@ calibrate: install
 # and the cost of an extraction under each (~5 minutes): bench/results/embedding-scheme-latest.md.
 embedding-scheme: install
 	$(BIN)/python bench/embedding_scheme.py
+
+# The long fuzz run: thousands of freshly signed requests to every endpoint on SQLite and on
+# PostgreSQL (schemathesis from /openapi.json, broken fields, non-object bodies, the auth layer),
+# then the unit property tests with the "fuzz" hypothesis profile (~12 minutes on 2 cores):
+# bench/results/fuzz-latest.md. Exits non-zero when it found a defect.
+fuzz: install
+	$(BIN)/python bench/fuzz.py
 
 docs: install
 	$(BIN)/facesaas errors --markdown > docs/errors.table.md

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import hypothesis
 import pytest
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
 
@@ -32,6 +33,20 @@ from tests.storage_fixtures import (
 )
 
 pytest_plugins = ["tests.logscan"]  # every log line of the run, searched for secrets at its end
+
+# Hypothesis profiles (tests/*_fuzz.py, tests/api/test_fuzz_http.py): "ci", the default, is
+# seeded (derandomize: every run draws the same examples, so CI never flakes on a new one) and
+# small; "fuzz" (FACESAAS_HYPOTHESIS_PROFILE=fuzz, `make fuzz`) draws many random examples
+# (FACESAAS_FUZZ_EXAMPLES per property, default 2000).
+hypothesis.settings.register_profile(
+    "ci", derandomize=True, max_examples=40, deadline=None, database=None, print_blob=True,
+    suppress_health_check=[hypothesis.HealthCheck.too_slow, hypothesis.HealthCheck.data_too_large],
+)  # fmt: skip
+hypothesis.settings.register_profile(
+    "fuzz", max_examples=int(os.environ.get("FACESAAS_FUZZ_EXAMPLES", "2000")), deadline=None, database=None, print_blob=True,
+    suppress_health_check=[hypothesis.HealthCheck.too_slow, hypothesis.HealthCheck.data_too_large],
+)  # fmt: skip
+hypothesis.settings.load_profile(os.environ.get("FACESAAS_HYPOTHESIS_PROFILE", "ci"))
 
 
 def _data_dir() -> Path:

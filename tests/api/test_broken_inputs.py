@@ -160,3 +160,19 @@ def test_a_bug_becomes_a_clean_internal_error(client: Client, celeba: Path, monk
     data = _expect(response, -5000, 500)
     assert "secret" not in data["message"]
     assert response.headers["x-request-id"] == data["global_request_id"]
+
+
+def test_fuzz_findings_are_documented_refusals(client: Client, astronaut_jpeg: bytes) -> None:
+    """Regressions of what fuzzing over HTTP found (docs/reliability.md), on both databases: key
+    points nested past the JSON parser's depth or holding an integer past float range were
+    500s; a session_id with a NUL was a 500 on PostgreSQL (text cannot hold NUL)."""
+    from facesaas.sdk.client import VIDEO_RESULT_PATH
+
+    feature = client.feature_extraction(astronaut_jpeg)["feature"]
+    for points in ("[" * 50_000, "[[" + "9" * 400 + ", 1], [1, 2], [1, 2], [1, 2], [1, 2]]"):
+        body = raw_json({"query_image_content": _b64(astronaut_jpeg), "database_image_feature": feature,
+                         "query_image_additional_info": {"face_key_point_info": points,
+                                                         "infrared_face_image_content": _b64(astronaut_jpeg)}})  # fmt: skip
+        _expect(client.post_raw(VERIFICATION_PATH, body), -2003, 400)
+    for session_id in ("\x00", "0" * 31 + "\x00", "A" * 32):
+        _expect(client.post_raw(VIDEO_RESULT_PATH, raw_json({"session_id": session_id})), -6001, 404)

@@ -97,3 +97,10 @@ def test_a_sub_label_below_keeps_its_first_letter() -> None:
     value = _line("日产牌DFL7602GSM", 100, 0, height=34)  # ends at x = 308
     label = _line("Model", 300, 27, height=18)
     assert group_rows([value, label])[0].text == "日产牌DFL7602GSMModel"
+
+
+def test_split_survives_lines_of_zero_height() -> None:
+    """Found by test_parsers_fuzz.py: degenerate boxes made the typical height 0 (ZeroDivisionError)."""
+    flat = [_line(str(i), 10.0, 100.0 * i, height=0.0) for i in range(4)]
+    parts = split_cards(flat)
+    assert sum(len(part) for part in parts) == 4

@@ -94,6 +94,11 @@ GOOD = {"package_id": "0" * 32, "created_at": 1, "customer_defined_content": "",
         (_content({**GOOD, "image_sizes": [4]}), "malformed_content"),
         (_content({**GOOD, "image_sizes": [1] * 9}, b"a" * 9), "too_many_images"),
         (_content({**GOOD, "image_sizes": [2_000_000]}), "image_too_large"),
+        # Found by test_package_fuzz.py (were ValueError / OverflowError / RecursionError, a 500):
+        (_content({**GOOD, "created_at": 10**400}), "malformed_content"),
+        (_content({**GOOD, "created_at": 2**63}), "malformed_content"),
+        (struct.pack(">I", 5020) + b'{"a":' + b"9" * 5000 + b"}" + bytes(14), "malformed_content"),
+        (struct.pack(">I", 200_000) + b"[" * 100_000 + b"]" * 100_000, "malformed_content"),
     ],
 )
 def test_bad_contents(content: bytes, reason: str) -> None:

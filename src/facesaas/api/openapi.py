@@ -38,15 +38,18 @@ _AUTH_HEADERS = [
 ]
 
 
-def signed_operation(body_model: type[BaseModel]) -> dict[str, Any]:
-    """Route keyword arguments documenting a signed JSON body of ``body_model``."""
-    _BODY_MODELS.append(body_model)
+def signed_operation(body_model: type[BaseModel], *alternatives: type[BaseModel]) -> dict[str, Any]:
+    """Route keyword arguments documenting a signed JSON body of ``body_model`` (or, with
+    ``alternatives``, of any one of them: CS202.2 takes a query package instead of a photo)."""
+    models = (body_model, *alternatives)
+    _BODY_MODELS.extend(models)
+    refs = [{"$ref": f"#/components/schemas/{model.__name__}"} for model in models]
     return {
         "openapi_extra": {
             "parameters": _AUTH_HEADERS,
             "requestBody": {
                 "required": True,
-                "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{body_model.__name__}"}}},
+                "content": {"application/json": {"schema": refs[0] if len(refs) == 1 else {"anyOf": refs}}},
             },
         },
         "responses": {

@@ -183,7 +183,9 @@ def split_cards(lines: list[TextLine]) -> list[list[TextLine]]:
     from its fields, so the caller keeps the split only if the halves read as different sides."""
     if len(lines) < 4:
         return [lines]
-    typical = float(np.median([line.height for line in lines]))
+    # At least a pixel: OCR boxes of zero height (degenerate detections) made this a
+    # ZeroDivisionError (tests/documents/test_parsers_fuzz.py).
+    typical = max(float(np.median([line.height for line in lines])), 1.0)
     best: tuple[float, int, float] | None = None  # (gap in line heights, axis, cut position)
     for axis in (1, 0):
         spans = sorted(

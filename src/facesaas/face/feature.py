@@ -82,7 +82,8 @@ def decode_feature(value: str, field: str, scheme: EmbeddingScheme) -> np.ndarra
     if not 1 <= count <= MAX_FACES or len(raw) != _HEADER.size + 4 * count * dim:
         raise InvalidFeature(f"{field}: length does not match {count} faces")
     matrix = np.frombuffer(raw, dtype="<f4", offset=_HEADER.size).reshape(count, dim).astype(np.float32)
-    norms = np.linalg.norm(matrix, axis=1)
+    with np.errstate(over="ignore", invalid="ignore"):  # huge values give inf, refused below
+        norms = np.linalg.norm(matrix, axis=1)
     # Each vector is unit length, or all zeros for a degenerate face; anything else was edited.
     if not np.all(np.isfinite(norms)) or not np.all((np.abs(norms - 1) < 1e-3) | (norms == 0)):
         raise InvalidFeature(f"{field}: vectors are not normalised embeddings")

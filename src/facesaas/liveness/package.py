@@ -60,6 +60,9 @@ NONCE_BYTES = 12
 TAG_BYTES = 16
 _KEY_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _PACKAGE_ID = re.compile(r"^[0-9a-f]{32}$")
+_MAX_CREATED_MS = 2**63
+"""created_at bound (Unix ms, a signed 64-bit integer): a larger integer is no time, and past
+~10^308 it cannot even become a float (OverflowError)."""
 
 
 class InvalidPackage(ValueError):
@@ -205,7 +208,9 @@ def _parse_content(content: bytes, key_id: str, limits: Limits) -> Package:
         raise InvalidPackage("malformed_content", "metadata length beyond the content")
     try:
         meta = json.loads(content[4 : 4 + size].decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        # ValueError also covers integers past Python's 4,300-digit limit, RecursionError
+        # nesting past the parser's depth (both found by tests/liveness/test_package_fuzz.py).
         raise InvalidPackage("malformed_content", "metadata is not UTF-8 JSON") from exc
     if not isinstance(meta, dict):
         raise InvalidPackage("malformed_content", "metadata is not a JSON object")
@@ -213,8 +218,8 @@ def _parse_content(content: bytes, key_id: str, limits: Limits) -> Package:
     capture, sizes = meta.get("capture", {}), meta.get("image_sizes")
     if not isinstance(package_id, str) or not _PACKAGE_ID.match(package_id):
         raise InvalidPackage("malformed_content", "package_id must be 32 lower-case hex digits")
-    if isinstance(created, bool) or not isinstance(created, int) or created < 0:
-        raise InvalidPackage("malformed_content", "created_at must be a non-negative integer (Unix ms)")
+    if isinstance(created, bool) or not isinstance(created, int) or not 0 <= created < _MAX_CREATED_MS:
+        raise InvalidPackage("malformed_content", "created_at must be an integer 0 … 2^63 - 1 (Unix ms)")
     if not isinstance(text, str):
         raise InvalidPackage("malformed_content", "customer_defined_content must be a string")
     if len(text) > limits.max_customer_content:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import re
 import secrets
 import uuid
 from collections.abc import Callable
@@ -31,6 +32,8 @@ from facesaas.errors import LivenessPreviewLimit, LivenessSessionExpired, Livene
 from facesaas.liveness.models import VideoSession
 from facesaas.liveness.motion import ACTIONS
 from facesaas.storage.database import Database, as_utc, database_error
+
+_SESSION_ID = re.compile(r"[0-9a-f]{32}")
 
 __all__ = ["VideoSessions", "NewSession", "PageSession", "ClaimedSession", "choose_actions"]
 
@@ -173,7 +176,11 @@ class VideoSessions:
 
     def describe(self, tenant_id: int, session_id: str) -> dict[str, Any]:
         """The result call's fields for one of ``tenant_id``'s sessions; -6001 if not theirs."""
-        row = self._row((VideoSession.session_id == session_id) & (VideoSession.tenant_id == tenant_id))
+        # Session ids are uuid4().hex: anything else is no session, and is not sent to the
+        # database (PostgreSQL refuses a NUL in text: a 500 found while fuzzing, docs/reliability.md).
+        row = None
+        if _SESSION_ID.fullmatch(session_id):
+            row = self._row((VideoSession.session_id == session_id) & (VideoSession.tenant_id == tenant_id))
         if row is None:
             raise LivenessSessionNotFound(f"session_id {session_id!r}")
         status = row.status

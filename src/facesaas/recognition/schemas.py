@@ -144,7 +144,10 @@ def parse_key_points(text: str) -> np.ndarray | None:
         return None
     try:
         points = np.asarray(json.loads(text), dtype=np.float64)
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, RecursionError, OverflowError) as exc:
+        # RecursionError: nesting past the parser's depth; OverflowError: an integer past
+        # float range (10^309); ValueError also covers integers past 4,300 digits. All three
+        # were 500s (found while fuzzing, docs/reliability.md).
         raise InvalidParameter("face_key_point_info must be a JSON array of 5 [x, y] points") from exc
     if points.shape != (5, 2) or not np.isfinite(points).all():
         raise InvalidParameter(f"face_key_point_info must hold 5 [x, y] points, got shape {points.shape}")

@@ -40,7 +40,7 @@ async def feature_extraction(request: Request, context: Ctx, signed: SignedBody)
     "/face_pair_verification",
     summary="CS202.2 比对服务",
     response_model=VerificationResponse,
-    **signed_operation(VerificationRequest),
+    **signed_operation(VerificationRequest, PackageVerificationRequest),
 )
 async def face_pair_verification(request: Request, context: Ctx, signed: SignedBody) -> JSONResponse:
     """Compare a query photo or feature with a database photo or feature (manual 9.2 CS202.2),
