@@ -142,12 +142,20 @@ class Metrics:
 
 
 _H5_TOKEN = re.compile(r"^/h5/(liveness|api)/[^/]+")
+_MAX_LOGGED_PATH = 64
+"""Characters of a path the access log keeps; the service's own paths are all shorter."""
 
 
 def loggable_path(path: str) -> str:
     """``path`` as it may be logged and labelled: the H5 page's one-time token (a credential in
-    the URL) becomes ``{token}``, so ``/h5/api/AbC…/video`` is ``/h5/api/{token}/video``."""
-    return _H5_TOKEN.sub(lambda match: f"/h5/{match.group(1)}/{{token}}", path, count=1)
+    the URL) becomes ``{token}``, so ``/h5/api/AbC…/video`` is ``/h5/api/{token}/video``. A path
+    longer than 64 characters (never one of ours) keeps its first 40 and its length: a client's
+    URL is the client's text, which may hold anything (a key, a signature pasted in by mistake,
+    megabytes of padding), and the log must not."""
+    path = _H5_TOKEN.sub(lambda match: f"/h5/{match.group(1)}/{{token}}", path, count=1)
+    if len(path) > _MAX_LOGGED_PATH:
+        return f"{path[:40]}…({len(path)} characters)"
+    return path
 
 
 class RequestMiddleware:
