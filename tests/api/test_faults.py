@@ -22,6 +22,7 @@ from facesaas.face.feature import encode_feature
 from facesaas.sdk import ApiError, Client
 from facesaas.settings import Settings
 from facesaas.tenants.service import NewCredentials, TenantService
+from facesaas.vault import open_vault
 from tests.faults import TcpProxy
 from tests.processes import free_port, start_service
 
@@ -32,7 +33,7 @@ def _features(count: int, seed: int) -> list[str]:
     return [encode_feature(v[None], SCHEMES[DEFAULT_SCHEME]) for v in vectors]
 
 
-def test_the_database_going_away_and_coming_back(database_url: str, tmp_path: Path, astronaut_jpeg: bytes) -> None:
+def test_the_database_going_away_and_coming_back(database_url: str, tmp_path: Path, astronaut_jpeg: bytes, master_key: str) -> None:
     """PostgreSQL behind a TCP proxy: cut (every connection closed, new ones refused), signed
     requests answer ServiceUnavailable (-5002, 503) without hanging (the client's timeout is
     10 s) and /readyz says the database is down; restored, the same process serves again (the
@@ -46,11 +47,11 @@ def test_the_database_going_away_and_coming_back(database_url: str, tmp_path: Pa
     url = make_url(database_url)
     proxy = TcpProxy((url.host or "127.0.0.1", url.port or 5432))
     settings = Settings(data_dir=tmp_path / "data", database_url=url.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False))
-    init_keys(settings.keys_dir, bits=1024)
+    init_keys(settings.keys_dir, open_vault(settings), bits=1024)
     from facesaas.storage.database import create_database
 
     database = create_database(database_url)  # directly, not through the proxy
-    credentials = TenantService(database.sessions).create("fault customer")
+    credentials = TenantService(database.sessions, open_vault(settings)).create("fault customer")
     database.dispose()
     features = _features(6, seed=21)
     port = free_port()

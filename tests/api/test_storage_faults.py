@@ -21,6 +21,7 @@ from facesaas.sdk import ApiError, Client
 from facesaas.settings import Settings
 from facesaas.storage.database import create_database
 from facesaas.tenants.service import NewCredentials, TenantService
+from facesaas.vault import open_vault
 from tests.faults import celeba_photos, face_embeddings, face_rows, fill, image_files, small_filesystem
 from tests.processes import free_port, start_service
 
@@ -47,7 +48,7 @@ def _stop(process) -> str:  # noqa: ANN001
     return process.log.text()
 
 
-def test_a_full_disk_refuses_writes_keeps_reads_and_recovers(database_url: str, tmp_path: Path, celeba: Path) -> None:
+def test_a_full_disk_refuses_writes_keeps_reads_and_recovers(database_url: str, tmp_path: Path, celeba: Path, master_key: str) -> None:
     """The data directory (and, on SQLite, the database) on a 24 MB tmpfs, filled to the last
     page while the service runs. Registers answer StorageFull (-5007, 507), never 500: a photo
     (its crop cannot be written) and, on SQLite, a feature (SQLITE_FULL at the commit); nothing
@@ -60,9 +61,9 @@ def test_a_full_disk_refuses_writes_keeps_reads_and_recovers(database_url: str, 
         sqlite = not database_url.startswith("postgresql")
         url = f"sqlite:///{mount / 'data' / 'facesaas.db'}" if sqlite else database_url
         settings = Settings(data_dir=mount / "data", database_url=url)
-        init_keys(settings.keys_dir, bits=1024)
+        init_keys(settings.keys_dir, open_vault(settings), bits=1024)
         database = create_database(url)
-        credentials = TenantService(database.sessions).create("full disk customer")
+        credentials = TenantService(database.sessions, open_vault(settings)).create("full disk customer")
         database.dispose()
         env = {"FACESAAS_ENROL_QUALITY": "off", "FACESAAS_INDEX_SNAPSHOT_SECONDS": "0"}
         port = free_port()
