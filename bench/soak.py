@@ -13,8 +13,10 @@ Three kinds of process, loopback only:
   :data:`soak_load.MIX`, every request freshly signed by the SDK, every liveness package freshly
   sealed with the customer's package key, every answer checked (soak_load's docstring);
 - this process: it runs the ramp (concurrency 1, 2, 4, ... up to ``--max-concurrency``, each
-  step ``--step-seconds``, stopping at the first step that saw a 503), then the soak at the last
-  concurrency without 503s for ``--soak-seconds``, and samples the server's resident memory
+  step ``--step-seconds``) until a step sees 503s refused on arrival (the engine queue full,
+  FACESAAS_MAX_PENDING); 503s of requests that waited FACESAAS_MAX_QUEUE_SECONDS come earlier
+  when the host is slow, and the ramp goes on past them to show both kinds. Then the soak at
+  the last concurrency before any 503 for ``--soak-seconds``; it samples the server's resident memory
   (``/proc/PID/status`` VmRSS), open file descriptors (``/proc/PID/fd``), threads and CPU time
   every ``--sample-seconds`` throughout.
 
@@ -227,15 +229,16 @@ def report_markdown(run: dict[str, Any]) -> str:
         f"{run['prepare_seconds']:.0f} s.", "",
         "Mix (per 100 requests): " + ", ".join(f"{op} {weight}" for op, weight in MIX) + ".", "",
         "## Ramp", "",
-        "| concurrency | requests | req/s | rtn 0/s | p50 ms | p99 ms | 503 (-5003) | 503 p50 / p99 / max ms | other non-0 | defects | loadgen CPU s |",
+        "| concurrency | requests | req/s | rtn 0/s | p50 ms | p99 ms | 503 on arrival: n, p50 / p99 / max ms | 503 after the queue limit: n, p50 / max ms | other non-0 | defects | loadgen CPU s |",
         "|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|",
     ]  # fmt: skip
     for step in run["ramp"]:
         s = step["summary"]
-        o = s["overloaded"]
+        full, waited = s["overloaded"]["full"], s["overloaded"]["waited"]
         lines.append(f"| {step['concurrency']} | {s['requests']} | {s['per_second']:.1f} | {s['ok_per_second']:.1f} | "
-                     f"{_fmt(s['all_ok']['p50_ms'])} | {_fmt(s['all_ok']['p99_ms'])} | {o['count']} | "
-                     f"{_fmt(o['p50_ms'])} / {_fmt(o['p99_ms'])} / {_fmt(o['max_ms'])} | "
+                     f"{_fmt(s['all_ok']['p50_ms'])} | {_fmt(s['all_ok']['p99_ms'])} | {full['count']}, "
+                     f"{_fmt(full['p50_ms'])} / {_fmt(full['p99_ms'])} / {_fmt(full['max_ms'])} | {waited['count']}, "
+                     f"{_fmt(waited['p50_ms'])} / {_fmt(waited['max_ms'])} | "
                      f"{_codes(s['codes'], ('200 / 0', '503 / -5003'))} | {sum(s['defects'].values())} | {step['loadgen_cpu_s']:.0f} |")  # fmt: skip
     lines += ["", "Per endpoint, p50 / p99 ms of the rtn-0 answers:", "",
               "| concurrency | " + " | ".join(op for op, _ in MIX) + " |", "|---:|" + "---:|" * len(MIX)]  # fmt: skip
@@ -249,7 +252,9 @@ def report_markdown(run: dict[str, Any]) -> str:
         lines += [f"## Soak: concurrency {soak['concurrency']} for {soak['seconds']:g} s", "",
                   f"{s['requests']} requests, {s['per_second']:.2f}/s, {s['ok']} answered rtn 0 ({s['ok_per_second']:.2f}/s); "
                   f"p50 {_fmt(s['all_ok']['p50_ms'])} ms, p99 {_fmt(s['all_ok']['p99_ms'])} ms. Answers by HTTP status / rtn: "
-                  f"{_codes(s['codes'], ())}. Defects: {s['defects'] or 'none'}.", "",
+                  f"{_codes(s['codes'], ())}. 503s refused on arrival: {s['overloaded']['full']['count']}; after waiting the "
+                  f"queue limit: {s['overloaded']['waited']['count']} (p50 {_fmt(s['overloaded']['waited']['p50_ms'])} ms, max "
+                  f"{_fmt(s['overloaded']['waited']['max_ms'])} ms). Defects: {s['defects'] or 'none'}.", "",
                   "| endpoint | requests | rtn 0 | p50 ms | p99 ms | max ms | other answers |", "|---|---:|---:|---:|---:|---:|---|"]  # fmt: skip
         for op, _ in MIX:
             v = s["per_op"][op]
@@ -305,6 +310,7 @@ def main(argv: list[str] | None = None) -> int:
     run: dict[str, Any] = {"stamp": time.strftime("%Y%m%d-%H%M%S"), "cores": os.cpu_count(), "load_before": os.getloadavg()[0],
                            "args": {**vars(args), "out": str(args.out), "data": str(data)}, "ramp": []}  # fmt: skip
     defects: list[str] = []
+    findings: list[str] = []
     with tempfile.TemporaryDirectory(prefix="facesaas-soak-") as tmp:
         workdir = Path(tmp)
         data_dir = workdir / "data"
@@ -319,7 +325,7 @@ def main(argv: list[str] | None = None) -> int:
         sampler = Sampler(process.pid, args.sample_seconds)
         sampler.start()
         try:
-            concurrency, last_clean = 1, None
+            concurrency, last_clean, first_503 = 1, None, None
             run["ramp_end"] = f"reached --max-concurrency {args.max_concurrency} without a 503"
             while concurrency <= args.max_concurrency:
                 # Leave room for the soak and the slowest drain seen (a queue of 64 at ~2 answers/s).
@@ -338,11 +344,19 @@ def main(argv: list[str] | None = None) -> int:
                 summary = step["summary"]
                 print(f"ramp c={concurrency}: {summary['requests']} requests, codes {summary['codes']}, defects {summary['defects']}", flush=True)
                 defects += [f"ramp {concurrency}: {k} × {v}" for k, v in summary["defects"].items()]
-                if summary["overloaded"]["count"]:
-                    run["ramp_end"] = (f"first 503s at concurrency {concurrency} ({summary['overloaded']['count']} of "
-                                       f"{summary['requests']}, all rtn -5003: {set(summary['codes']) <= {'200 / 0', '503 / -5003'} or 'no'})")  # fmt: skip
+                overloaded = summary["overloaded"]
+                if overloaded["count"] and first_503 is None:
+                    first_503 = concurrency
+                    run["ramp_end"] = (f"first 503s at concurrency {concurrency} ({overloaded['count']} of {summary['requests']}; "
+                                       f"{overloaded['full']['count']} refused on arrival, {overloaded['waited']['count']} after "
+                                       "waiting the queue limit)")  # fmt: skip
+                if first_503 is None:
+                    last_clean = concurrency
+                if overloaded["full"]["count"]:
+                    # The queue was full: the last kind of overload answer there is; the ramp ends here.
+                    if concurrency != first_503:
+                        run["ramp_end"] += f"; first refused on arrival (queue full) at concurrency {concurrency}"
                     break
-                last_clean = concurrency
                 concurrency *= 2
             if last_clean is not None and time.monotonic() + args.soak_seconds + 60 <= deadline:
                 sampler.phase = "soak"
@@ -358,8 +372,11 @@ def main(argv: list[str] | None = None) -> int:
                 report["bound"] = check_bound(samples, args.soak_seconds)
                 run["soak"] = report
                 defects += [f"soak: {k} × {v}" for k, v in report["summary"]["defects"].items()]
-                if report["summary"]["overloaded"]["count"]:
-                    defects.append(f"soak: {report['summary']['overloaded']['count']} × 503 at a concurrency the ramp saw none at")
+                overloaded = report["summary"]["overloaded"]
+                if overloaded["count"]:  # the host slowed down since the ramp: an answer, not a defect
+                    findings.append(f"the soak saw {overloaded['count']} × 503 (-5003) at a concurrency its ramp step saw none at: "
+                                    f"{overloaded['waited']['count']} after waiting the queue limit, {overloaded['full']['count']} "
+                                    "refused on arrival")  # fmt: skip
                 if report["bound"]["checked"] and not (report["bound"]["rss_ok"] and report["bound"]["fd_ok"]):
                     defects.append("soak: the RSS / fd bound was broken")
             else:
@@ -377,8 +394,8 @@ def main(argv: list[str] | None = None) -> int:
         run["log_levels"], run["log_serious"] = log_levels(log)
     defects += [f"server log: {line[:200]}" for line in run["log_serious"][:5]]
     run.setdefault("prepare_seconds", 0.0)
-    run["defects"] = defects
-    run["verdict"] = "no defect" if not defects else "; ".join(defects)
+    run["defects"], run["findings"] = defects, findings
+    run["verdict"] = ("no defect" if not defects else "DEFECTS: " + "; ".join(defects)) + "".join(f". Note: {f}" for f in findings)
     run["load_after"] = os.getloadavg()[0]
     run["total_seconds"] = time.monotonic() - started
     text = report_markdown(run)

@@ -21,7 +21,8 @@ Every answer is checked: a JSON object with ``rtn`` (int), ``message`` (str) and
 :data:`facesaas.errors.ERROR_CLASSES` with that class's HTTP status. Anything else (a malformed
 body, an undocumented code, a 5xx other than a documented 503, a timeout or a dropped
 connection) is recorded as a defect with its reason. The report (``--out``, JSON) holds every
-request as ``[start s, op, HTTP status, rtn, ms, defect]`` and :func:`summarize`'s summary.
+request as ``[start s, op, HTTP status, rtn, ms, defect, 503 kind]`` (:func:`overload_kind`) and
+:func:`summarize`'s summary.
 """
 
 from __future__ import annotations
@@ -109,6 +110,13 @@ def check_answer(status: int, body: bytes, documented: dict[int, int]) -> tuple[
     if status >= 500 and status != 503:
         return rtn, f"HTTP {status} rtn {rtn}: a server error"
     return rtn, ""
+
+
+def overload_kind(body: bytes) -> str:
+    """Of a -5003 answer: "waited" when the request waited FACESAAS_MAX_QUEUE_SECONDS for the
+    engine (the message's detail says so), "full" when it was refused on arrival (the queue
+    held FACESAAS_MAX_PENDING already)."""
+    return "waited" if "waited" in json.loads(body).get("message", "") else "full"
 
 
 # --- the workload -----------------------------------------------------------------------------
@@ -259,7 +267,8 @@ def run(url: str, credentials: dict[str, Any], requests: Requests, concurrency: 
                 except Exception as exc:  # a timeout or a dropped connection: a defect, keep going
                     status, rtn, defect = 0, None, f"{exc.__class__.__name__}: {str(exc)[:120]}"
                 elapsed = (time.monotonic() - begun) * 1000
-                mine.append([round(begun - started, 3), op, status, rtn, round(elapsed, 2), defect])
+                kind = overload_kind(content) if status == 503 and not defect else ""
+                mine.append([round(begun - started, 3), op, status, rtn, round(elapsed, 2), defect, kind])
                 if rtn == 0 and op == "register":
                     enrolled.append(user_id)
                 elif rtn == 0 and op == "delete":
@@ -288,12 +297,13 @@ def _percentiles(values: list[float]) -> dict[str, float | None]:
 
 def summarize(records: list[list[Any]], seconds: float) -> dict[str, Any]:
     """Counts, rates and latencies of ``records`` over ``seconds``: per operation the answers
-    by "HTTP status / rtn", p50/p99/max of the rtn-0 answers; overall the 503 answers' latency,
-    the defects by reason (and the first few examples)."""
+    by "HTTP status / rtn", p50/p99/max of the rtn-0 answers; overall the 503 answers' latency
+    (all, refused on arrival, refused after the queue-time limit), the defects by reason (and
+    the first few examples)."""
     per_op: dict[str, dict[str, Any]] = {}
     by_code: collections.Counter[str] = collections.Counter()
     defects: collections.Counter[str] = collections.Counter()
-    overloaded: list[float] = []
+    overloaded: dict[str, list[float]] = {"full": [], "waited": []}
     for op, _ in MIX:
         mine = [r for r in records if r[1] == op]
         codes = collections.Counter(f"{r[2]} / {r[3]}" for r in mine)
@@ -302,8 +312,8 @@ def summarize(records: list[list[Any]], seconds: float) -> dict[str, Any]:
         by_code.update(codes)
     examples = []
     for record in records:
-        if record[2] == 503:
-            overloaded.append(record[4])
+        if record[2] == 503 and record[6] in overloaded:
+            overloaded[record[6]].append(record[4])
         if record[5]:
             defects[record[5].split(":")[0] if record[2] == 0 else record[5]] += 1
             if len(examples) < 10:
@@ -316,7 +326,8 @@ def summarize(records: list[list[Any]], seconds: float) -> dict[str, Any]:
         "ok_per_second": round(len(ok_all) / seconds, 2) if seconds else None,
         "all_ok": _percentiles(ok_all),
         "codes": dict(by_code),
-        "overloaded": {"count": len(overloaded), **_percentiles(overloaded)},
+        "overloaded": {"count": sum(map(len, overloaded.values())), **_percentiles(overloaded["full"] + overloaded["waited"]),
+                       **{kind: {"count": len(v), **_percentiles(v)} for kind, v in overloaded.items()}},  # fmt: skip
         "defects": dict(defects),
         "defect_examples": examples,
         "per_op": per_op,

@@ -50,6 +50,7 @@ def test_forced_overload_is_answered_with_documented_503s(settings: Settings, cr
     assert summary["ok"] > 0
     assert all(r[2] < 500 or (r[2], r[3]) == (503, -5003) for r in records)
     assert all(r[3] is not None and r[5] == "" for r in records)  # every body had rtn, message and a request id
+    assert all(r[6] in ("full", "waited") for r in records if r[2] == 503) and any(r[6] == "full" for r in records)
     assert {r[1] for r in records} <= {op for op, _ in soak_load.MIX}
     assert sum(v["count"] for v in summary["per_op"].values()) == len(records)
     workload = json.loads((tmp_path / "workload.json").read_text())
