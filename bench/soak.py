@@ -55,8 +55,8 @@ from soak_load import MIX, summarize  # noqa: E402
 
 RSS_GROWTH_BOUND_MB = 64.0
 """The median of the server's resident memory over the soak's last minute minus its median over
-the soak's second minute (the first is warm-up): must be below this (a leak of 20 KB per request
-at 5 requests/s breaks it in 10 minutes; single samples swing by ~100 MB with the images in flight)."""
+the soak's second minute (the first is warm-up): must be below this (a leak of ~25 KB per request
+at 5 requests/s breaks it; single samples swing by ~100 MB with the images in flight)."""
 FD_GROWTH_BOUND = 16
 """Open descriptors at any sample after the soak's first minute minus those at the end of that minute: at most this."""
 
