@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 BENCH_STAMP := $(VENV)/.installed-bench
 
-.PHONY: install run test test-sqlite test-postgres faults snapshots milvus milvus-stop milvus-scale throughput metering bench registry-models bench-scale identification tenant-calibration documents liveness liveness-video face-mesh-model demesh-model demesh-small-model demesh demesh-decision image-types quality calibrate embedding-scheme fuzz docs clean
+.PHONY: install run test test-sqlite test-postgres faults snapshots milvus milvus-stop milvus-scale throughput metering bench registry-models bench-scale identification tenant-calibration documents liveness liveness-video face-mesh-model demesh-model demesh-small-model demesh demesh-decision image-types quality calibrate embedding-scheme fuzz soak docs clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -171,6 +171,13 @@ embedding-scheme: install
 # bench/results/fuzz-latest.md. Exits non-zero when it found a defect.
 fuzz: install
 	$(BIN)/python bench/fuzz.py
+
+# Load and soak (docs/reliability.md): a real `facesaas serve` on loopback under the bank-counter mix of a
+# separate load-generator process, ramped 1, 2, 4, ... clients until 503s appear, then 10 minutes at the
+# highest concurrency without them, RSS and descriptors sampled (~18 minutes, hard cap 20; needs
+# ../shared/data): bench/results/soak-latest.md. A short look: `$(BIN)/python bench/soak.py --help`.
+soak: install
+	$(BIN)/python bench/soak.py
 
 docs: install
 	$(BIN)/facesaas errors --markdown > docs/errors.table.md

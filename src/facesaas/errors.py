@@ -483,7 +483,10 @@ class Overloaded(FaceSaaSError):
     rtn = -5003
     http_status = 503
     message = "server overloaded, retry later"
-    cause = "More requests are waiting for the face engine than FACESAAS_MAX_PENDING allows."
+    cause = (
+        "More requests are waiting for the face engine than FACESAAS_MAX_PENDING allows, or this one waited "
+        "FACESAAS_MAX_QUEUE_SECONDS for it; the request was not processed and may be retried."
+    )
 
 
 class QuotaError(FaceSaaSError):

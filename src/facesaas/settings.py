@@ -117,6 +117,11 @@ class Settings(BaseSettings):
     inference_threads: int = Field(2, ge=1, le=64, description="onnxruntime intra-op threads per model.")
     engine_workers: int = Field(2, ge=1, le=64, description="Requests processed by the face engine at once.")
     max_pending: int = Field(64, ge=1, description="Requests allowed to wait for the engine before 503.")
+    max_queue_seconds: float = Field(
+        30.0, ge=0, description="Longest a request waits for the engine before 503 (rtn -5003); 0: no limit. Keep it "
+        "below the clients' timeout (the SDK's and the nginx example's 60 s) less the slowest call (~15 s for OCR on a "
+        "loaded host), so a waiting client gets an answer, never a timeout.",
+    )
     index_flat_limit: int = Field(
         50_000, ge=1, description="Repositories up to this many faces are searched exactly; larger ones by PQ scan + re-ranking."
     )

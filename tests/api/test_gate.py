@@ -59,3 +59,62 @@ def test_server_answers_503_under_overload(settings: Settings, tenants, celeba: 
             with ThreadPoolExecutor(6) as pool:
                 codes = list(pool.map(call, range(6)))
     assert 0 in codes and -5003 in codes
+
+
+def test_a_request_that_waited_max_wait_is_refused_and_never_runs() -> None:
+    """The wait is bounded in time too (FACESAAS_MAX_QUEUE_SECONDS): behind a slow call, a request
+    gets Overloaded after max_wait, without running, while the slow call finishes and a later one
+    runs (the slot given back on the refusal is not lost)."""
+    release = threading.Event()
+    ran: list[str] = []
+
+    def work(name: str) -> None:
+        if name == "slow":
+            release.wait(10)
+        ran.append(name)
+
+    async def scenario() -> list[str]:
+        gate = EngineGate(workers=1, max_pending=5, max_wait=0.3)
+        outcomes: list[str] = []
+
+        async def call(name: str) -> None:
+            try:
+                await gate.run(work, name)
+                outcomes.append(f"{name} ran")
+            except Overloaded as exc:
+                outcomes.append(f"{name} refused: {exc.detail}")
+
+        async with anyio.create_task_group() as group:
+            group.start_soon(call, "slow")
+            await anyio.sleep(0.05)
+            group.start_soon(call, "waiting")
+            await anyio.sleep(0.6)  # past max_wait: "waiting" has been refused by now
+            release.set()
+        await call("later")
+        return outcomes
+
+    outcomes = anyio.run(scenario)
+    assert outcomes == ["waiting refused: waited 0.3 s for the engine", "slow ran", "later ran"]
+    assert ran == ["slow", "later"]
+
+
+def test_without_max_wait_a_request_waits_as_long_as_it_takes() -> None:
+    release = threading.Event()
+
+    async def scenario() -> list[str]:
+        gate = EngineGate(workers=1, max_pending=5)
+        outcomes: list[str] = []
+
+        async def call(name: str) -> None:
+            await gate.run(release.wait, 10)
+            outcomes.append(name)
+
+        async with anyio.create_task_group() as group:
+            group.start_soon(call, "first")
+            await anyio.sleep(0.05)
+            group.start_soon(call, "second")
+            await anyio.sleep(0.6)
+            release.set()
+        return outcomes
+
+    assert sorted(anyio.run(scenario)) == ["first", "second"]

@@ -45,19 +45,28 @@ __all__ = ["AppContext", "EngineGate", "build_context"]
 class EngineGate:
     """Admission control for CPU-heavy work: at most ``workers`` run at once, at most
     ``max_pending`` wait; beyond that the request is refused with Overloaded (503) rather than
-    queueing without bound."""
+    queueing without bound. A request that has waited ``max_wait`` seconds for a slot is refused
+    the same way (None: no limit): a count of waiting requests does not bound the wait when the
+    machine slows down (measured by ``make soak``: 64 waiting requests took 26-35 s on a loaded
+    2-core host), and an answer after the client's timeout (the SDK's 60 s) is a timeout to it,
+    work done for nobody. A refused request did nothing; retrying it is safe."""
 
     workers: int
     max_pending: int
     depth: Any = None
     """A gauge (``inc``/``dec``) of the requests running or waiting: the metrics' queue depth."""
+    max_wait: float | None = None
+    """Seconds a request may wait for a slot (FACESAAS_MAX_QUEUE_SECONDS), None for no limit."""
     _limiter: anyio.CapacityLimiter | None = None
+    _threads: anyio.CapacityLimiter | None = None
     _waiting: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     async def run(self, func, *args):  # noqa: ANN001, ANN002, ANN201
         if self._limiter is None:
             self._limiter = anyio.CapacityLimiter(self.workers)
+            # The worker threads' own limiter: a slot of _limiter is already held when one is asked for.
+            self._threads = anyio.CapacityLimiter(self.workers)
         with self._lock:
             if self._waiting >= self.max_pending + self.workers:
                 raise Overloaded()
@@ -65,7 +74,15 @@ class EngineGate:
         if self.depth is not None:
             self.depth.inc()
         try:
-            return await anyio.to_thread.run_sync(func, *args, limiter=self._limiter)
+            slot = object()
+            with anyio.move_on_after(self.max_wait) as waiting:
+                await self._limiter.acquire_on_behalf_of(slot)
+            if waiting.cancelled_caught:  # anyio gives the slot back when the wait is cut short
+                raise Overloaded(f"waited {self.max_wait:g} s for the engine")
+            try:
+                return await anyio.to_thread.run_sync(func, *args, limiter=self._threads)
+            finally:
+                self._limiter.release_on_behalf_of(slot)
         finally:
             with self._lock:
                 self._waiting -= 1
@@ -199,7 +216,7 @@ def build_context(settings: Settings, *, replay_store: ReplayStore | None = None
         engine=engine,
         calibration=calibration,
         tenant_calibrations=TenantCalibrations(database, calibration, engine.scheme.name),
-        gate=EngineGate(settings.engine_workers, settings.max_pending),
+        gate=EngineGate(settings.engine_workers, settings.max_pending, max_wait=settings.max_queue_seconds or None),
         limits_1to1=ImageLimits.for_one_to_one(settings),
         limits_repo=ImageLimits.for_repositories(settings),
         repositories=repositories,
