@@ -12,6 +12,7 @@ from typing import Any
 
 import click
 
+from facesaas.cli.audit import audit
 from facesaas.cli.billing import price, review, usage
 from facesaas.cli.calibrate import calibrate
 from facesaas.cli.common import b64_file, data_dir_option, echo_json, fail, remote_client, remote_options, settings_for
@@ -246,6 +247,7 @@ cli.add_command(review)
 cli.add_command(price)
 cli.add_command(operator)
 cli.add_command(video)
+cli.add_command(audit)
 
 
 def main() -> None:

@@ -1,0 +1,300 @@
+"""Writing, reading, verifying and pruning the audit log (docs/security.md, "The audit log").
+
+One chain for the whole deployment. :meth:`AuditLog.write` opens a transaction whose first
+statement updates the single ``audit_chain`` row (``head_seq + 1``, returning the previous
+head's hash): that update takes the row lock on PostgreSQL and the database's write lock on
+SQLite, so writers in any thread, process or host append one at a time, each after the row
+before it; the row and the new head are written in the same transaction. Cost: three
+single-row statements in one transaction (bench/results/audit-*.md).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy.exc import SQLAlchemyError
+
+from facesaas.audit.chain import canonical_decision, format_time, row_hash
+from facesaas.audit.models import CHAIN_ID, AuditChain, AuditRow
+from facesaas.errors import AuditUnavailable
+from facesaas.storage.database import Database, as_utc, database_error
+
+__all__ = ["AuditEntry", "AuditLog", "ChainHead", "Problem", "VerifyReport", "PruneReport", "PRUNE_ENDPOINT"]
+
+log = logging.getLogger("facesaas.audit")
+
+PRUNE_ENDPOINT = "audit:prune"
+"""The ``endpoint`` of the row a prune appends (who pruned what is itself in the chain)."""
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """What one decision records. ``decision`` holds the result, scores, thresholds and
+    calibration (plain JSON data; never images, features or secrets); None for a refusal."""
+
+    endpoint: str
+    request_id: str
+    tenant_id: int | None = None
+    access_id: str | None = None
+    http_status: int | None = None
+    rtn: int | None = None
+    decision: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class ChainHead:
+    """Where the chain ends and where it starts. Copy ``head_seq:head_hash`` somewhere the
+    database's administrators cannot write (``facesaas audit head``): a later ``verify
+    --expect`` then detects a rewritten chain or deleted newest rows."""
+
+    head_seq: int
+    head_hash: str
+    anchor_seq: int
+    anchor_hash: str
+    anchor_at: dt.datetime | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"head_seq": self.head_seq, "head_hash": self.head_hash, "anchor_seq": self.anchor_seq,
+                "anchor_hash": self.anchor_hash,
+                "anchor_at": None if self.anchor_at is None else format_time(self.anchor_at)}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Problem:
+    """The first thing wrong: at row ``seq``, of ``kind`` "edited" (its fields do not give its
+    hash), "missing" (rows absent), "reordered" (a row with a valid hash that does not follow
+    the row before it: moved, inserted or replaced), "inserted" (a row before the anchor) or
+    "expected" (differs from a head recorded elsewhere)."""
+
+    seq: int
+    kind: str
+    detail: str
+
+    def __str__(self) -> str:
+        return f"row {self.seq}: {self.kind}: {self.detail}"
+
+
+@dataclass
+class VerifyReport:
+    head: ChainHead
+    rows: int = 0
+    problem: Problem | None = None
+    unchecked: list[str] = field(default_factory=list)
+    """Expected heads that could not be checked (pruned since)."""
+
+    @property
+    def ok(self) -> bool:
+        return self.problem is None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"ok": self.ok, "rows": self.rows, **self.head.as_dict(),
+                "problem": None if self.problem is None else {"seq": self.problem.seq, "kind": self.problem.kind,
+                                                               "detail": self.problem.detail},
+                "unchecked": self.unchecked}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class PruneReport:
+    before: dt.datetime
+    deleted: int
+    anchor_seq: int
+    anchor_hash: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"before": format_time(self.before), "deleted": self.deleted, "anchor_seq": self.anchor_seq,
+                "anchor_hash": self.anchor_hash}  # fmt: skip
+
+
+def _fields(row: Any) -> dict[str, Any]:
+    return {"seq": int(row.seq), "at": as_utc(row.at), "tenant_id": row.tenant_id, "access_id": row.access_id,
+            "endpoint": row.endpoint, "request_id": row.request_id, "http_status": row.http_status, "rtn": row.rtn,
+            "decision": row.decision, "model": row.model, "prev_hash": row.prev_hash}  # fmt: skip
+
+
+def row_as_dict(row: Any) -> dict[str, Any]:
+    """A stored row for ``facesaas audit show``: its fields, ``decision`` parsed, the hashes."""
+    fields = _fields(row)
+    fields["at"] = format_time(fields["at"])
+    fields["decision"] = json.loads(row.decision)
+    fields["row_hash"] = row.row_hash
+    return fields
+
+
+def check_chain(rows: Iterable[Any], anchor_seq: int, anchor_hash: str, head_seq: int, head_hash: str | None,
+                wanted: Iterable[int] = ()) -> tuple[int, Problem | None, dict[int, str]]:  # fmt: skip
+    """Walk ``rows`` (ascending ``seq``, none above ``head_seq``) from the anchor: how many were
+    checked, the first problem (or None) and the hashes of the ``wanted`` rows. ``head_hash``
+    None: the last row's hash is not compared with a head (a stretch, as prune checks). Pure."""
+    want = set(wanted)
+    seen: dict[int, str] = {}
+    expected, prev, count = anchor_seq + 1, anchor_hash, 0
+    for row in rows:
+        seq = int(row.seq)
+        if seq <= anchor_seq:
+            return count, Problem(seq, "inserted", f"a row at or before the anchor (row {anchor_seq}, pruned up to)"), seen
+        if seq > expected:
+            gap = f"row {expected} is" if seq == expected + 1 else f"rows {expected}–{seq - 1} are"
+            return count, Problem(expected, "missing", f"{gap} missing (deleted)"), seen
+        if row_hash(_fields(row)) != row.row_hash:
+            return count, Problem(seq, "edited", "its fields do not give its row_hash (a field was changed)"), seen
+        if row.prev_hash != prev:
+            before = "the anchor" if seq == anchor_seq + 1 else f"row {seq - 1}"
+            return count, Problem(seq, "reordered", f"its prev_hash is not the row_hash of {before}: rows were "
+                                                    "reordered, inserted or replaced"), seen  # fmt: skip
+        if seq in want:
+            seen[seq] = row.row_hash
+        prev, expected, count = row.row_hash, expected + 1, count + 1
+    if expected - 1 != head_seq:
+        gap = f"row {expected} is" if expected == head_seq else f"rows {expected}–{head_seq} are"
+        return count, Problem(expected, "missing", f"the head is row {head_seq} but {gap} missing (the newest rows "
+                                                   "were deleted)"), seen  # fmt: skip
+    if head_hash is not None and prev != head_hash:
+        return count, Problem(head_seq, "edited", "the last row's hash is not the head hash"), seen
+    return count, None, seen
+
+
+class AuditLog:
+    """The audit log in ``database``, written with the ``model`` descriptor of this process
+    (:func:`facesaas.audit.model_version`). Thread-safe; one instance per process."""
+
+    def __init__(self, database: Database, model: str = "", clock: Any = None) -> None:
+        self._database = database
+        self._engine = database.engine
+        self.model = model
+        self._clock = clock or (lambda: dt.datetime.now(dt.UTC))
+
+    # --- writing ---------------------------------------------------------------------------
+
+    def _append(self, connection: Connection, entry: AuditEntry) -> tuple[int, str]:
+        # The lock first: every writer's first statement updates the one chain row.
+        seq, prev = connection.execute(
+            update(AuditChain).where(AuditChain.id == CHAIN_ID).values(head_seq=AuditChain.head_seq + 1)
+            .returning(AuditChain.head_seq, AuditChain.head_hash)
+        ).one()  # fmt: skip
+        at = self._clock()  # read under the lock: times never go backwards along the chain
+        values = {"seq": int(seq), "at": at, "tenant_id": entry.tenant_id, "access_id": entry.access_id,
+                  "endpoint": entry.endpoint, "request_id": entry.request_id, "http_status": entry.http_status,
+                  "rtn": entry.rtn, "decision": canonical_decision(entry.decision), "model": self.model,
+                  "prev_hash": prev}  # fmt: skip
+        values["row_hash"] = row_hash(values)
+        connection.execute(insert(AuditRow), values)
+        connection.execute(update(AuditChain).where(AuditChain.id == CHAIN_ID).values(head_hash=values["row_hash"]))
+        return int(seq), values["row_hash"]
+
+    def write(self, entry: AuditEntry) -> tuple[int, str]:
+        """Append ``entry``; returns its sequence number and hash. Raises AuditUnavailable (503,
+        rtn -5013) when it cannot be written: the caller withholds the answer. Blocking."""
+        try:
+            with self._engine.begin() as connection:
+                return self._append(connection, entry)
+        except SQLAlchemyError as exc:
+            raise AuditUnavailable(database_error(exc).message) from exc
+
+    # --- reading ---------------------------------------------------------------------------
+
+    def head(self) -> ChainHead:
+        """The chain's head and anchor. Cost: one row read."""
+        with self._database.connect() as connection:
+            return self._head(connection)
+
+    @staticmethod
+    def _head(connection: Connection) -> ChainHead:
+        state = connection.execute(select(AuditChain).where(AuditChain.id == CHAIN_ID)).one()
+        return ChainHead(int(state.head_seq), state.head_hash, int(state.anchor_seq), state.anchor_hash,
+                         None if state.anchor_at is None else as_utc(state.anchor_at))  # fmt: skip
+
+    def rows(self, *, tenant_id: int | None = None, access_id: str | None = None, request_id: str | None = None,
+             endpoint: str | None = None, limit: int = 20) -> list[dict[str, Any]]:  # fmt: skip
+        """The newest ``limit`` rows matching every filter given, oldest first."""
+        query = select(AuditRow)
+        if tenant_id is not None:
+            query = query.where(AuditRow.tenant_id == tenant_id)
+        if access_id is not None:
+            query = query.where(AuditRow.access_id == access_id)
+        if request_id is not None:
+            query = query.where(AuditRow.request_id == request_id)
+        if endpoint is not None:
+            query = query.where(AuditRow.endpoint == endpoint)
+        with self._database.connect() as connection:
+            found = connection.execute(query.order_by(AuditRow.seq.desc()).limit(limit)).all()
+        return [row_as_dict(row) for row in reversed(found)]
+
+    @staticmethod
+    def _walk(connection: Connection, last: int) -> Iterator[Any]:
+        query = select(AuditRow).where(AuditRow.seq <= last).order_by(AuditRow.seq)
+        yield from connection.execution_options(yield_per=2000).execute(query)
+
+    # --- verifying -------------------------------------------------------------------------
+
+    def verify(self, expect: Iterable[tuple[int, str]] = ()) -> VerifyReport:
+        """Check the whole chain from the anchor to the head, and each ``(seq, hash)`` recorded
+        elsewhere earlier (``facesaas audit head``). Reads a consistent snapshot (repeatable
+        read); rows written meanwhile are after the head it read. Cost: one pass over the rows
+        (~10 µs each)."""
+        expected = list(expect)
+        try:
+            with self._engine.connect() as base:
+                connection = base.execution_options(isolation_level="REPEATABLE READ") if base.dialect.name == "postgresql" else base
+                with connection.begin():
+                    head = self._head(connection)
+                    rows = self._walk(connection, head.head_seq)
+                    count, problem, seen = check_chain(rows, head.anchor_seq, head.anchor_hash, head.head_seq,
+                                                       head.head_hash, [seq for seq, _ in expected])  # fmt: skip
+        except SQLAlchemyError as exc:
+            raise database_error(exc) from exc
+        report = VerifyReport(head, count, problem)
+        if problem is not None:
+            return report
+        seen[head.anchor_seq] = head.anchor_hash
+        for seq, digest in sorted(expected):
+            if seq > head.head_seq:
+                report.problem = Problem(seq, "missing", f"row {seq} was recorded elsewhere as the head, but the chain "
+                                                         f"ends at row {head.head_seq} (newest rows deleted)")  # fmt: skip
+                return report
+            if seq < head.anchor_seq:
+                report.unchecked.append(f"{seq}: pruned (the chain starts after row {head.anchor_seq})")
+                continue
+            if seen.get(seq) != digest.lower():
+                report.problem = Problem(seq, "expected", f"its hash is {seen.get(seq)}, recorded elsewhere as {digest}: "
+                                                          "the chain was rewritten")  # fmt: skip
+                return report
+        return report
+
+    # --- retention -------------------------------------------------------------------------
+
+    def prune(self, before: dt.datetime) -> PruneReport:
+        """Delete the oldest rows written before ``before``, up to (not past) the first row
+        written at or after it, and move the anchor to the last deleted row — in one
+        transaction that also appends a row recording the prune. The rows to delete are
+        verified first: a broken stretch is never pruned away (ValueError naming the problem).
+        Nothing to delete: nothing changes."""
+        try:
+            with self._engine.begin() as connection:
+                state = connection.execute(
+                    update(AuditChain).where(AuditChain.id == CHAIN_ID).values(head_seq=AuditChain.head_seq)
+                    .returning(AuditChain.head_seq, AuditChain.head_hash, AuditChain.anchor_seq, AuditChain.anchor_hash)
+                ).one()  # fmt: skip
+                head_seq, anchor_seq, anchor_hash = int(state.head_seq), int(state.anchor_seq), state.anchor_hash
+                first_young = connection.scalar(select(func.min(AuditRow.seq)).where(AuditRow.at >= before))
+                last = head_seq if first_young is None else int(first_young) - 1
+                if last <= anchor_seq:
+                    return PruneReport(before, 0, anchor_seq, anchor_hash)
+                rows = connection.execute(select(AuditRow).where(AuditRow.seq <= last).order_by(AuditRow.seq))
+                _, problem, seen = check_chain(rows, anchor_seq, anchor_hash, last, None, [last])
+                if problem is not None:
+                    raise ValueError(f"the rows to prune fail verification ({problem}); nothing was deleted")
+                new_hash = seen[last]
+                deleted = connection.execute(delete(AuditRow).where(AuditRow.seq <= last)).rowcount
+                connection.execute(update(AuditChain).where(AuditChain.id == CHAIN_ID)
+                                   .values(anchor_seq=last, anchor_hash=new_hash, anchor_at=self._clock()))  # fmt: skip
+                report = PruneReport(before, int(deleted), last, new_hash)
+                self._append(connection, AuditEntry(PRUNE_ENDPOINT, f"prune-{last}", decision=report.as_dict()))
+                return report
+        except SQLAlchemyError as exc:
+            raise database_error(exc) from exc
