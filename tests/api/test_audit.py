@@ -23,12 +23,14 @@ from sqlalchemy import text
 
 from facesaas.audit import AuditLog
 from facesaas.cli.main import cli
-from facesaas.face.calibration import load_calibration, similarity_from_cosine
+from facesaas.face.calibration import SEARCH_TRUE_NEGATIVE_RATES, load_calibration, similarity_from_cosine
+from facesaas.face.embedder import DEFAULT_SCHEME
 from facesaas.liveness.checks import THRESHOLDS
 from facesaas.liveness.service import SAME_PERSON_FAR
 from facesaas.sdk import ApiError, Client, build_package
 from facesaas.sdk.client import EXTRACTION_PATH
 from facesaas.storage.database import Database, create_database
+from facesaas.tenants.calibration import TenantCalibrations, TenantTable
 from facesaas.tenants.service import NewCredentials
 from tests.api.test_video_liveness import _performed
 from tests.conftest import RunningServer
@@ -102,6 +104,26 @@ def test_recognition_rows_hold_the_score_and_thresholds(client: Client, credenti
         assert recorded["thresholds"]["calibration"] == "shipped"
         assert (answer["pair_verify_similarity"] >= threshold) is (answer["pair_verify_result"] == 0)
     assert [r["decision"]["decision"]["same_person"] for r in audit.rows(limit=2)] == [True, False]
+
+
+def test_a_customers_own_table_is_named_with_its_thresholds(client: Client, credentials: NewCredentials,
+                                                              audit: AuditLog, audit_db: Database, celeba: Path) -> None:  # fmt: skip
+    """Thresholds from the customer's table (``facesaas calibrate --tenant``) are recorded as
+    such, with the values that decided, not the shipped ones."""
+    thresholds = {rate: {"cosine": round(0.90 + 0.01 * i, 6), "source": "tenant measured"}
+                  for i, rate in enumerate(SEARCH_TRUE_NEGATIVE_RATES)}  # fmt: skip
+    table = TenantTable(scheme=DEFAULT_SCHEME, thresholds=thresholds, identities=2, images=4, genuine_pairs=2,
+                        impostor_pairs=4, failure_to_enroll=0.0, source="audit test")  # fmt: skip
+    stored = TenantCalibrations(audit_db, CALIBRATION, DEFAULT_SCHEME).save(credentials.tenant.id, table)
+    answer = client.face_pair_verification(query_image=(celeba / SAME[0]).read_bytes(),
+                                           database_image=(celeba / SAME[1]).read_bytes(), true_negative_rate="99.99")  # fmt: skip
+    recorded = _row(audit, answer["global_request_id"])["decision"]
+    assert answer["pair_verify_result"] == 1 and recorded["decision"]["same_person"] is False  # 0.91 is out of reach
+    assert recorded["thresholds"]["cosine"] == thresholds["99.99"]["cosine"] != CALIBRATION.cosine_threshold("99.99")
+    assert recorded["thresholds"]["similarity"] == pytest.approx(float(similarity_from_cosine(thresholds["99.99"]["cosine"])))
+    assert recorded["thresholds"]["calibration"] == "tenant"
+    assert recorded["thresholds"]["calibration_source"] == "audit test"
+    assert stored.created_at is not None and recorded["thresholds"]["calibration_created_at"] == stored.created_at.isoformat()
 
 
 def test_repository_rows_name_the_user_ids_and_threshold(client: Client, audit: AuditLog, celeba: Path) -> None:

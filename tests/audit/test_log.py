@@ -187,6 +187,43 @@ def test_threads_keep_one_chain(audit: AuditLog) -> None:
     assert report.ok and report.rows == 100 and report.head.head_seq == 100
 
 
+def test_writers_arriving_during_a_write_are_committed_together(database: Database) -> None:
+    """Group commit, made deterministic: the first writer is held inside its transaction (its
+    clock waits) until three more have queued; they are then written in one transaction (one
+    clock reading, so one ``at``), after it, and every write returned its own row."""
+    release, calls = threading.Event(), []
+
+    def clock() -> dt.datetime:
+        if not calls:
+            release.wait(10)
+        calls.append(1)
+        return dt.datetime(2026, 12, 6, tzinfo=dt.UTC) + dt.timedelta(microseconds=len(calls))
+
+    audit = AuditLog(database, "m", clock=clock)
+    results: dict[str, tuple[int, str]] = {}
+
+    def write(name: str) -> None:
+        results[name] = audit.write(AuditEntry("/x", name, 1, "AK1", 200, 0, {"n": name}))
+
+    first = threading.Thread(target=write, args=("first",))
+    first.start()
+    while not audit._writing:  # noqa: SLF001 - waiting for the state the test needs
+        threading.Event().wait(0.005)
+    others = [threading.Thread(target=write, args=(f"other-{i}",)) for i in range(3)]
+    for thread in others:
+        thread.start()
+    while len(audit._waiting) < 3:  # noqa: SLF001
+        threading.Event().wait(0.005)
+    release.set()
+    for thread in [first, *others]:
+        thread.join()
+    rows = {row["request_id"]: row for row in audit.rows(limit=10)}
+    assert results["first"][0] == 1 and sorted(results[f"other-{i}"][0] for i in range(3)) == [2, 3, 4]
+    assert all(rows[name]["seq"] == seq and rows[name]["row_hash"] == digest for name, (seq, digest) in results.items())
+    assert len(calls) == 2 and len({rows[f"other-{i}"]["at"] for i in range(3)}) == 1 != rows["first"]["at"]
+    assert audit.verify().ok
+
+
 @pytest.fixture
 def second_engine(settings: Settings) -> Iterator[Database]:
     """Another engine (its own connection pool) on the same database, as another worker process
