@@ -10,7 +10,6 @@ AuditUnavailable (503, rtn -5013) is sent instead (docs/security.md, "The audit 
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from dataclasses import dataclass, field
@@ -19,9 +18,11 @@ from typing import Any
 import anyio
 import anyio.to_thread
 from fastapi import Request
+from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from facesaas.api.context import AppContext
+from facesaas.api.errors import error_content
 from facesaas.api.responses import request_id_of
 from facesaas.audit import AuditEntry, AuditLog
 from facesaas.auth.quotas import Release
@@ -155,12 +156,11 @@ class CallMiddleware:
 
 
 def _error_messages(error: AuditUnavailable, request_id: str) -> list[Message]:
-    """The ASGI messages of ``error``'s answer (the body api/errors.py would build)."""
-    body = json.dumps({"rtn": error.rtn, "message": error.client_message, "global_request_id": request_id},
-                      ensure_ascii=False).encode("utf-8")  # fmt: skip
-    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode("ascii"))]
-    return [{"type": "http.response.start", "status": error.http_status, "headers": headers},
-            {"type": "http.response.body", "body": body, "more_body": False}]  # fmt: skip
+    """The ASGI messages of ``error``'s answer, with the body :mod:`facesaas.api.errors` builds
+    (this middleware answers outside the app's exception handlers)."""
+    response = JSONResponse(status_code=error.http_status, content=error_content(error, request_id))
+    return [{"type": "http.response.start", "status": response.status_code, "headers": response.raw_headers},
+            {"type": "http.response.body", "body": response.body, "more_body": False}]  # fmt: skip
 
 
 async def _record(call: OpenCall | None, status: int, rtn: int | None, decision: dict[str, Any] | None) -> None:

@@ -56,7 +56,8 @@ class _Pending:
     entry: AuditEntry
     done: bool = False
     result: tuple[int, str] | None = None
-    failure: AuditUnavailable | None = None
+    failure: tuple[str, BaseException] | None = None
+    """Why the group's transaction failed, and the database's exception."""
 
 
 @dataclass(frozen=True)
@@ -227,21 +228,19 @@ class AuditLog:
             try:
                 with self._engine.begin() as connection:
                     written = self._append(connection, [p.entry for p in batch])
-                failure: AuditUnavailable | None = None
+                failure: tuple[str, BaseException] | None = None
             except SQLAlchemyError as exc:
-                failure = AuditUnavailable(database_error(exc).message)
-                failure.__cause__ = exc
+                failure = (database_error(exc).message, exc)
             except Exception as exc:  # a decision that cannot be encoded: every row of the batch waits in vain
-                failure = AuditUnavailable("unexpected error")
-                failure.__cause__ = exc
+                failure = ("unexpected error", exc)
             with self._turn:
                 for index, item in enumerate(batch):
                     item.done, item.failure = True, failure
                     item.result = None if failure is not None else written[index]
                 self._writing = False
                 self._turn.notify_all()
-        if pending.failure is not None:
-            raise pending.failure
+        if pending.failure is not None:  # a new exception per thread: tracebacks are per raise
+            raise AuditUnavailable(pending.failure[0]) from pending.failure[1]
         assert pending.result is not None
         return pending.result
 
