@@ -152,6 +152,31 @@ def test_prune_keeps_the_rest_verifiable(audit: AuditLog, database: Database) ->
     assert problem is not None and (problem.seq, problem.kind) == (5, "missing")
 
 
+def test_prune_goes_in_short_transactions(audit: AuditLog) -> None:
+    """Every writer waits for the chain lock, so a prune deletes ``batch`` rows per transaction,
+    each recorded by its own row; a break further on stops it there, earlier batches stay
+    pruned and the chain still verifies up to the break."""
+    _fill(audit, 5)
+    cutoff = dt.datetime.now(dt.UTC)
+    _fill(audit, 1, start=5)
+    report = audit.prune(cutoff, batch=2)
+    assert (report.deleted, report.anchor_seq) == (5, 5)
+    rows = audit.rows(limit=100)
+    assert [row["seq"] for row in rows] == [6, 7, 8, 9]
+    assert [row["decision"]["anchor_seq"] for row in rows[1:]] == [2, 4, 5]
+    assert audit.verify().ok
+
+
+def test_prune_stops_at_a_break_after_earlier_batches(audit: AuditLog, database: Database) -> None:
+    _fill(audit, 5)
+    _sql(database, "UPDATE audit_log SET rtn = -1 WHERE seq = 4")
+    with pytest.raises(ValueError, match=r"row 4: edited.*2 rows were deleted before it"):
+        audit.prune(dt.datetime.now(dt.UTC) + dt.timedelta(seconds=1), batch=2)
+    assert audit.head().anchor_seq == 2
+    problem = audit.verify().problem
+    assert problem is not None and (problem.seq, problem.kind) == (4, "edited")
+
+
 def test_prune_never_deletes_a_broken_stretch(audit: AuditLog, database: Database) -> None:
     _fill(audit, 4)
     _sql(database, "UPDATE audit_log SET rtn = -1 WHERE seq = 2")

@@ -34,6 +34,9 @@ log = logging.getLogger("facesaas.audit")
 PRUNE_ENDPOINT = "audit:prune"
 """The ``endpoint`` of the row a prune appends (who pruned what is itself in the chain)."""
 
+PRUNE_BATCH = 10_000
+"""Rows deleted per prune transaction: about a second of holding the chain lock."""
+
 
 @dataclass(frozen=True)
 class AuditEntry:
@@ -276,7 +279,7 @@ class AuditLog:
     @staticmethod
     def _walk(connection: Connection, last: int) -> Iterator[Any]:
         query = select(AuditRow).where(AuditRow.seq <= last).order_by(AuditRow.seq)
-        yield from connection.execution_options(yield_per=2000).execute(query)
+        yield from connection.execute(query.execution_options(yield_per=2000))  # streamed, not loaded whole
 
     # --- verifying -------------------------------------------------------------------------
 
@@ -316,33 +319,47 @@ class AuditLog:
 
     # --- retention -------------------------------------------------------------------------
 
-    def prune(self, before: dt.datetime) -> PruneReport:
+    def prune(self, before: dt.datetime, *, batch: int = PRUNE_BATCH) -> PruneReport:
         """Delete the oldest rows written before ``before``, up to (not past) the first row
-        written at or after it, and move the anchor to the last deleted row — in one
-        transaction that also appends a row recording the prune. The rows to delete are
-        verified first: a broken stretch is never pruned away (ValueError naming the problem).
-        Nothing to delete: nothing changes."""
-        try:
-            with self._engine.begin() as connection:
-                state = connection.execute(
-                    update(AuditChain).where(AuditChain.id == CHAIN_ID).values(head_seq=AuditChain.head_seq)
-                    .returning(AuditChain.head_seq, AuditChain.head_hash, AuditChain.anchor_seq, AuditChain.anchor_hash)
-                ).one()  # fmt: skip
-                head_seq, anchor_seq, anchor_hash = int(state.head_seq), int(state.anchor_seq), state.anchor_hash
-                first_young = connection.scalar(select(func.min(AuditRow.seq)).where(AuditRow.at >= before))
-                last = head_seq if first_young is None else int(first_young) - 1
-                if last <= anchor_seq:
-                    return PruneReport(before, 0, anchor_seq, anchor_hash)
-                rows = connection.execute(select(AuditRow).where(AuditRow.seq <= last).order_by(AuditRow.seq))
-                _, problem, seen = check_chain(rows, anchor_seq, anchor_hash, last, None, [last])
-                if problem is not None:
-                    raise ValueError(f"the rows to prune fail verification ({problem}); nothing was deleted")
-                new_hash = seen[last]
-                deleted = connection.execute(delete(AuditRow).where(AuditRow.seq <= last)).rowcount
-                connection.execute(update(AuditChain).where(AuditChain.id == CHAIN_ID)
-                                   .values(anchor_seq=last, anchor_hash=new_hash, anchor_at=self._clock()))  # fmt: skip
-                report = PruneReport(before, int(deleted), last, new_hash)
-                self._append(connection, [AuditEntry(PRUNE_ENDPOINT, f"prune-{last}", decision=report.as_dict())])
-                return report
-        except SQLAlchemyError as exc:
-            raise database_error(exc) from exc
+        written at or after it, ``batch`` rows per transaction: each takes the chain lock,
+        verifies the rows it deletes (a broken stretch is never pruned away: ValueError naming
+        the problem, the rows deleted by earlier transactions stay deleted and the anchor
+        covers them), deletes them, moves the anchor to the last one and appends a row
+        recording that. Short transactions, because every writer waits for the chain lock.
+        Nothing to delete: nothing changes. Cost per batch: one verification pass over its rows
+        and one delete."""
+        total = 0
+        while True:
+            try:
+                with self._engine.begin() as connection:
+                    step = self._prune_step(connection, before, batch)
+            except SQLAlchemyError as exc:
+                raise database_error(exc) from exc
+            except ValueError as exc:
+                done = f"{total} rows were deleted before it" if total else "nothing was deleted"
+                raise ValueError(f"{exc}; {done}") from None
+            if step.deleted == 0:  # its anchor is where the last batch left it
+                return PruneReport(before, total, step.anchor_seq, step.anchor_hash)
+            total += step.deleted
+
+    def _prune_step(self, connection: Connection, before: dt.datetime, batch: int) -> PruneReport:
+        state = connection.execute(
+            update(AuditChain).where(AuditChain.id == CHAIN_ID).values(head_seq=AuditChain.head_seq)
+            .returning(AuditChain.head_seq, AuditChain.anchor_seq, AuditChain.anchor_hash)
+        ).one()  # the chain lock  # fmt: skip
+        head_seq, anchor_seq, anchor_hash = int(state.head_seq), int(state.anchor_seq), state.anchor_hash
+        first_young = connection.scalar(select(func.min(AuditRow.seq)).where(AuditRow.at >= before))
+        last = min(head_seq if first_young is None else int(first_young) - 1, anchor_seq + batch)
+        if last <= anchor_seq:
+            return PruneReport(before, 0, anchor_seq, anchor_hash)
+        query = select(AuditRow).where(AuditRow.seq <= last).order_by(AuditRow.seq)
+        rows = connection.execute(query.execution_options(yield_per=2000))  # streamed: a batch may be large
+        _, problem, seen = check_chain(rows, anchor_seq, anchor_hash, last, None, [last])
+        if problem is not None:
+            raise ValueError(f"the rows to prune fail verification ({problem})")
+        deleted = connection.execute(delete(AuditRow).where(AuditRow.seq <= last)).rowcount
+        connection.execute(update(AuditChain).where(AuditChain.id == CHAIN_ID)
+                           .values(anchor_seq=last, anchor_hash=seen[last], anchor_at=self._clock()))  # fmt: skip
+        report = PruneReport(before, int(deleted), last, seen[last])
+        self._append(connection, [AuditEntry(PRUNE_ENDPOINT, f"prune-{last}", decision=report.as_dict())])
+        return report
