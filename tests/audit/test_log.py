@@ -165,6 +165,11 @@ def test_prune_goes_in_short_transactions(audit: AuditLog) -> None:
     assert [row["seq"] for row in rows] == [6, 7, 8, 9]
     assert [row["decision"]["anchor_seq"] for row in rows[1:]] == [2, 4, 5]
     assert audit.verify().ok
+    # A cutoff in the future: everything is old, the prune rows it appends included; it still
+    # ends, at the head it found when it started.
+    report = audit.prune(dt.datetime.now(dt.UTC) + dt.timedelta(days=1), batch=2)
+    assert (report.deleted, report.anchor_seq) == (4, 9)
+    assert [row["seq"] for row in audit.rows(limit=100)] == [10, 11] and audit.verify().ok
 
 
 def test_prune_stops_at_a_break_after_earlier_batches(audit: AuditLog, database: Database) -> None:

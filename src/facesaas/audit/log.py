@@ -328,11 +328,11 @@ class AuditLog:
         recording that. Short transactions, because every writer waits for the chain lock.
         Nothing to delete: nothing changes. Cost per batch: one verification pass over its rows
         and one delete."""
-        total = 0
+        total, target = 0, None
         while True:
             try:
                 with self._engine.begin() as connection:
-                    step = self._prune_step(connection, before, batch)
+                    step, target = self._prune_step(connection, before, batch, target)
             except SQLAlchemyError as exc:
                 raise database_error(exc) from exc
             except ValueError as exc:
@@ -342,16 +342,21 @@ class AuditLog:
                 return PruneReport(before, total, step.anchor_seq, step.anchor_hash)
             total += step.deleted
 
-    def _prune_step(self, connection: Connection, before: dt.datetime, batch: int) -> PruneReport:
+    def _prune_step(self, connection: Connection, before: dt.datetime, batch: int,
+                    target: int | None) -> tuple[PruneReport, int]:  # fmt: skip
+        """One batch; ``target`` is the last row to delete, fixed by the first batch so the
+        prune rows appended meanwhile are never pruned by the same prune."""
         state = connection.execute(
             update(AuditChain).where(AuditChain.id == CHAIN_ID).values(head_seq=AuditChain.head_seq)
             .returning(AuditChain.head_seq, AuditChain.anchor_seq, AuditChain.anchor_hash)
         ).one()  # the chain lock  # fmt: skip
         head_seq, anchor_seq, anchor_hash = int(state.head_seq), int(state.anchor_seq), state.anchor_hash
-        first_young = connection.scalar(select(func.min(AuditRow.seq)).where(AuditRow.at >= before))
-        last = min(head_seq if first_young is None else int(first_young) - 1, anchor_seq + batch)
+        if target is None:
+            first_young = connection.scalar(select(func.min(AuditRow.seq)).where(AuditRow.at >= before))
+            target = head_seq if first_young is None else int(first_young) - 1
+        last = min(target, anchor_seq + batch)
         if last <= anchor_seq:
-            return PruneReport(before, 0, anchor_seq, anchor_hash)
+            return PruneReport(before, 0, anchor_seq, anchor_hash), target
         query = select(AuditRow).where(AuditRow.seq <= last).order_by(AuditRow.seq)
         rows = connection.execute(query.execution_options(yield_per=2000))  # streamed: a batch may be large
         _, problem, seen = check_chain(rows, anchor_seq, anchor_hash, last, None, [last])
@@ -362,4 +367,4 @@ class AuditLog:
                            .values(anchor_seq=last, anchor_hash=seen[last], anchor_at=self._clock()))  # fmt: skip
         report = PruneReport(before, int(deleted), last, seen[last])
         self._append(connection, [AuditEntry(PRUNE_ENDPOINT, f"prune-{last}", decision=report.as_dict())])
-        return report
+        return report, target
