@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 BENCH_STAMP := $(VENV)/.installed-bench
 
-.PHONY: install run test test-sqlite test-postgres faults snapshots milvus milvus-stop milvus-scale throughput metering bench registry-models bench-scale identification tenant-calibration documents liveness liveness-video face-mesh-model demesh-model demesh-small-model demesh demesh-decision image-types quality calibrate embedding-scheme fuzz soak docs clean
+.PHONY: install run test test-sqlite test-postgres faults snapshots milvus milvus-stop milvus-scale throughput metering audit bench registry-models bench-scale identification tenant-calibration documents liveness liveness-video face-mesh-model demesh-model demesh-small-model demesh demesh-decision image-types quality calibrate embedding-scheme fuzz soak docs clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -84,6 +84,12 @@ throughput: milvus
 # needs `make milvus`).
 metering: milvus
 	$(BIN)/python bench/metering.py
+
+# The audit log: its write against the metering writes, concurrent writers through the one
+# chain, per signed call with FACESAAS_AUDIT on vs off in alternating rounds, verification
+# speed; SQLite and PostgreSQL (~3 minutes).
+audit: install
+	$(BIN)/python bench/audit.py
 
 # The peer pipeline: dlib's ResNet through face_recognition (its own dlib dependency would
 # compile from source, so it is installed without dependencies next to dlib-bin).

@@ -70,6 +70,7 @@ __all__ = [
     "TooManyConcurrent",
     "ServiceUnavailable",
     "StorageFull",
+    "AuditUnavailable",
     "InternalError",
     "ConfigurationError",
     "SecretKeyUnavailable",
@@ -551,6 +552,18 @@ class StorageFull(FaceSaaSError):
     )
 
 
+class AuditUnavailable(FaceSaaSError):
+    rtn = -5013
+    http_status = 503
+    message = "the decision could not be recorded in the audit log, retry later"
+    cause = (
+        "The answer was withheld because its audit row could not be written (the database did not answer or "
+        "refused the write; docs/security.md, \"The audit log\"). The work itself may have been done: a 102.1 "
+        "register or delete may have taken effect and a liveness package counts as used; read the state back "
+        "(103.1, 101.5) before repeating such a call."
+    )
+
+
 class InternalError(FaceSaaSError):
     rtn = -5000
     http_status = 500
@@ -656,6 +669,7 @@ ERROR_CLASSES: tuple[type[FaceSaaSError], ...] = (
     ServiceUnavailable,
     StorageFull,
     Overloaded,
+    AuditUnavailable,
     RateLimited,
     DailyQuotaExceeded,
     TooManyConcurrent,

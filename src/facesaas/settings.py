@@ -161,6 +161,15 @@ class Settings(BaseSettings):
     )
     max_video_bytes: int = Field(20_000_000, ge=100_000, le=200_000_000, description="Largest H5 liveness clip accepted.")
     max_video_seconds: float = Field(30.0, ge=2, le=120, description="Longest H5 liveness clip decoded.")
+    audit: bool = Field(
+        True,
+        description="Write the hash-chained audit log of every authenticated call's decision (docs/security.md, "
+        "'The audit log'); an answer whose row cannot be written is withheld (rtn -5013). Off only for measuring.",
+    )
+    audit_retention_days: int = Field(
+        3653, ge=1, description="How long audit rows are kept: `facesaas audit prune` deletes older ones by default "
+        "and never younger ones without --force (default ten years: docs/security.md says why).",
+    )
     test_data_dir: Path = Field(Path("../shared/data"), description="Evaluation images for tests and benchmarks.")
 
     def multi_process_problem(self) -> str | None:

@@ -10,6 +10,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
+from facesaas.audit import models as _audit_models  # noqa: F401 - registers the tables
 from facesaas.liveness import models as _liveness_models  # noqa: F401 - registers the tables
 from facesaas.metering import models as _metering_models  # noqa: F401 - registers the tables
 from facesaas.operators import models as _operator_models  # noqa: F401 - registers the tables

@@ -10,6 +10,7 @@ import anyio
 import anyio.to_thread
 from starlette.concurrency import run_in_threadpool
 
+from facesaas.audit import AuditLog, model_version
 from facesaas.auth.keys import ServerKeys, load_keys
 from facesaas.auth.quotas import MemoryQuotas, QuotaLimits, Quotas, RedisQuotas
 from facesaas.auth.replay import MemoryReplayStore, ReplayStore
@@ -122,6 +123,8 @@ class AppContext:
     """The Redis client shared by the replay record and the quotas (None: in-process)."""
     vault: Vault | None = None
     """Seals server-side secrets at rest under the master key (docs/security.md)."""
+    audit: AuditLog | None = None
+    """The hash-chained audit log of decisions (FACESAAS_AUDIT, on by default)."""
 
     async def calibration_of(self, tenant_id: int) -> Calibration:
         """The thresholds of this customer's CS202.2 verification and 103.1 retrieval: its own
@@ -241,4 +244,5 @@ def build_context(settings: Settings, *, replay_store: ReplayStore | None = None
         meter=Meter(database, settings.cluster, offset) if settings.cluster != "private" else None,
         redis=redis,
         vault=vault,
+        audit=AuditLog(database, model_version(engine.scheme.name)) if settings.audit else None,
     )

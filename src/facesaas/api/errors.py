@@ -17,19 +17,21 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from facesaas.api.responses import request_id_of
 from facesaas.errors import FaceSaaSError, InternalError, MethodNotAllowed, NotFound, QuotaError
 
-__all__ = ["error_response", "install_error_handlers"]
+__all__ = ["error_content", "error_response", "install_error_handlers"]
 
 log = logging.getLogger("facesaas.api")
 
 
+def error_content(error: FaceSaaSError, request_id: str, **fields: Any) -> dict[str, Any]:
+    """The body of ``error``: rtn, message and the request id, then any ``fields``."""
+    return {"rtn": error.rtn, "message": error.client_message, "global_request_id": request_id, **fields}
+
+
 def error_response(request: Request, error: FaceSaaSError, **fields: Any) -> JSONResponse:
-    """The body of ``error``: rtn, message and the request id, then any ``fields`` (``/readyz``
-    adds what it checked)."""
+    """The answer of ``error``: :func:`error_content` with the request's id, then any ``fields``
+    (``/readyz`` adds what it checked)."""
     request.state.rtn = error.rtn  # for the access log and metrics (api/observability.py)
-    response = JSONResponse(
-        status_code=error.http_status,
-        content={"rtn": error.rtn, "message": error.client_message, "global_request_id": request_id_of(request), **fields},
-    )
+    response = JSONResponse(status_code=error.http_status, content=error_content(error, request_id_of(request), **fields))
     if isinstance(error, QuotaError):
         response.headers["Retry-After"] = str(error.retry_after)
     return response

@@ -12,6 +12,7 @@ from typing import Any
 
 import click
 
+from facesaas.cli.audit import audit
 from facesaas.cli.billing import price, review, usage
 from facesaas.cli.calibrate import calibrate
 from facesaas.cli.common import (
@@ -265,6 +266,7 @@ cli.add_command(price)
 cli.add_command(operator)
 cli.add_command(video)
 cli.add_command(secrets)
+cli.add_command(audit)
 
 
 def main() -> None:

@@ -46,7 +46,8 @@ from facesaas.face.mesh import FaceMesh, Roi, roi_from_detection, roi_from_point
 from facesaas.imaging.video import Video
 from facesaas.liveness import checks, motion
 
-__all__ = ["VideoOptions", "judge_clip", "measure_frames", "REASONS", "PASSIVE_CHECKS", "VIDEO_THRESHOLDS"]
+__all__ = ["VideoOptions", "judge_clip", "measure_frames", "REASONS", "PASSIVE_CHECKS", "VIDEO_THRESHOLDS",
+           "VIDEO_SAME_PERSON_FAR"]
 
 REASONS = (
     "no_face",
@@ -78,6 +79,8 @@ _SAME_PERSON_FAR = 1e-3
 # Ten times stricter than 101.3's 1e-2 (photos of a person taken apart): a clip's frames are
 # seconds apart. Tuning seed: live clips' weakest link 81.6 and up, swapped faces 56.6 and
 # below; the 1e-3 threshold is 68.8.
+VIDEO_SAME_PERSON_FAR = _SAME_PERSON_FAR
+"""The false-accept rate of a clip's one-person check (the audit log records its threshold)."""
 _SPREAD_SAMPLES = 4
 
 

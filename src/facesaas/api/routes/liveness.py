@@ -6,6 +6,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
+from facesaas.api import decisions
 from facesaas.api.deps import Ctx, SignedBody
 from facesaas.api.openapi import signed_operation
 from facesaas.api.responses import ok
@@ -34,6 +35,7 @@ async def check_image_package(request: Request, context: Ctx, signed: SignedBody
     parsed = parse_request(CheckImagePackageRequest, signed.body)
     tenant_id = signed.principal.tenant_id
     result = await context.gate.run(context.packages.check, tenant_id, parsed.query_image_package, parsed)
+    decisions.note(request, decisions.package_check(parsed, context.packages.calibration, result))
     return ok(request, {"query_image_package_result": result})
 
 
@@ -62,6 +64,7 @@ async def create_video_session(request: Request, context: Ctx, signed: SignedBod
 
     result = await context.gate.run(create)
     result["page_url"] = str(request.base_url).rstrip("/") + result["page_path"]
+    decisions.note(request, decisions.video_session(parsed, context.video.calibration, result))
     return ok(request, result)
 
 
@@ -76,4 +79,5 @@ async def query_video_result(request: Request, context: Ctx, signed: SignedBody)
     ``video_liveness_result`` (docs/liveness.md lists every field)."""
     parsed = parse_request(VideoSessionResultRequest, signed.body)
     result = await context.gate.run(context.video.result, signed.principal.tenant_id, parsed.session_id)
+    decisions.note(request, decisions.video_result(result))
     return ok(request, result)

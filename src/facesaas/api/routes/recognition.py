@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
+from facesaas.api import decisions
 from facesaas.api.deps import Ctx, SignedBody
 from facesaas.api.openapi import signed_operation
 from facesaas.api.responses import ok
@@ -33,6 +34,7 @@ async def feature_extraction(request: Request, context: Ctx, signed: SignedBody)
     result = await context.gate.run(
         service.extract_features, context.engine, parsed, context.limits_1to1, context.read_idcard
     )
+    decisions.note(request, decisions.extraction(parsed, result, context.settings.detection_threshold))
     return ok(request, result)
 
 
@@ -52,10 +54,12 @@ async def face_pair_verification(request: Request, context: Ctx, signed: SignedB
             service.verify_package_pair, context.engine, calibration, context.packages,
             signed.principal.tenant_id, package, context.limits_1to1,
         )  # fmt: skip
+        decisions.note(request, decisions.verification(package, calibration, result))
         return ok(request, result)
     parsed = parse_request(VerificationRequest, signed.body)
     calibration = await context.calibration_of(signed.principal.tenant_id)
     result = await context.gate.run(
         service.verify_pair, context.engine, calibration, parsed, context.limits_1to1, context.check_infrared
     )
+    decisions.note(request, decisions.verification(parsed, calibration, result))
     return ok(request, result)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
+from facesaas.api import decisions
 from facesaas.api.deps import Ctx, SignedBody
 from facesaas.api.openapi import signed_operation
 from facesaas.api.responses import ok
@@ -34,6 +35,7 @@ async def register_in_repo(request: Request, context: Ctx, signed: SignedBody) -
         context.limits_repo,
         context.settings.enrol_quality,
     )
+    decisions.note(request, decisions.registration(parsed, result, context.settings.enrol_quality))
     return ok(request, result)
 
 
@@ -57,4 +59,5 @@ async def retrieval_in_repo(request: Request, context: Ctx, signed: SignedBody) 
         parsed,
         context.limits_repo,
     )
+    decisions.note(request, decisions.retrieval(parsed, calibration, result))
     return ok(request, result)
