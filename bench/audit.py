@@ -49,11 +49,13 @@ def _writes(database_url: str, count: int, block: int = 100) -> dict[str, list[f
     """Milliseconds per audit write and per metering start + finish, alternating blocks."""
     from facesaas.audit import AuditEntry, AuditLog, model_version
     from facesaas.metering import Meter
+    from facesaas.settings import Settings
     from facesaas.storage.database import create_database
     from facesaas.tenants.service import TenantService
+    from facesaas.vault import open_vault
 
     database = create_database(database_url)
-    tenant = TenantService(database.sessions).create("bench", "production").tenant
+    tenant = TenantService(database.sessions, open_vault(Settings())).create("bench", "production").tenant
     meter = Meter(database, "production")
     audit = AuditLog(database, model_version("sface-mirror"))
     out: dict[str, list[float]] = {"audit write": [], "metering start + finish": []}
@@ -164,8 +166,10 @@ def main() -> None:
     from facesaas.audit import AuditLog
     from facesaas.auth.keys import init_keys
     from facesaas.sdk import Client
+    from facesaas.settings import Settings
     from facesaas.storage.database import create_database
     from facesaas.tenants.service import TenantService
+    from facesaas.vault import generate_master_key, open_vault
     from tests.processes import free_port
     from tests.storage_fixtures import fresh_postgres_database
 
@@ -181,7 +185,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="facesaas-audit-") as tmp:
         work = Path(tmp)
         keys = work / "keys"
-        public_pem = init_keys(keys, bits=2048).public_pem
+        # This run's own master key, in the environment so the services it starts have it too.
+        os.environ["FACESAAS_MASTER_KEY"] = generate_master_key()
+        vault = open_vault(Settings())
+        public_pem = init_keys(keys, vault, bits=2048).public_pem
         for name in ("sqlite", "postgresql"):
             if name == "sqlite":
                 context = None
@@ -193,7 +200,7 @@ def main() -> None:
                 writes = _writes(url, args.writes)
                 concurrent = _concurrent(url, args.threads, args.thread_writes)
                 database = create_database(url)
-                creds = TenantService(database.sessions).create("bench")
+                creds = TenantService(database.sessions, vault).create("bench")
                 ports = {"off": free_port(), "on": free_port()}
                 processes = [_serve(work / f"{name}-{mode}", url, keys, {"FACESAAS_AUDIT": mode}, ports[mode]) for mode in ports]
                 try:

@@ -87,14 +87,16 @@ def _server(database: str) -> Iterator[tuple[str, Signer, object]]:
     from facesaas.settings import Settings
     from facesaas.storage.database import create_database
     from facesaas.tenants.service import TenantService
+    from facesaas.vault import open_vault
     from tests.storage_fixtures import fresh_postgres_database
 
     with tempfile.TemporaryDirectory(prefix="facesaas-fuzz-") as tmp:
         with (fresh_postgres_database(database) if database.startswith("postgresql") else _sqlite(tmp)) as url:
             chosen = Settings(data_dir=Path(tmp) / "data", database_url=url)
-            init_keys(chosen.keys_dir, bits=1024)
+            vault = open_vault(chosen)  # FACESAAS_MASTER_KEY, else a key file in the run's keys directory
+            init_keys(chosen.keys_dir, vault, bits=1024)
             db = create_database(chosen.resolved_database_url)
-            credentials = TenantService(db.sessions).create("fuzz")
+            credentials = TenantService(db.sessions, vault).create("fuzz")
             db.dispose()
             with BackgroundServer(chosen) as base:
                 public = (chosen.keys_dir / "server_public.pem").read_text()
