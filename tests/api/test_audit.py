@@ -242,6 +242,9 @@ def test_an_answer_that_cannot_be_recorded_is_withheld(client: Client, audit: Au
     with pytest.raises(ApiError) as withheld:
         client.feature_extraction(image)
     assert (withheld.value.rtn, withheld.value.http_status) == (-5013, 503) and withheld.value.request_id
+    with pytest.raises(ApiError) as refused:  # a refusal decides nothing: it is answered as it is
+        client.feature_extraction(b"not an image at all")
+    assert refused.value.rtn not in (0, -5013) and refused.value.http_status == 400
     with audit_db.engine.begin() as connection:
         connection.execute(text("ALTER TABLE audit_log_away RENAME TO audit_log"))
     assert audit.rows(request_id=withheld.value.request_id, limit=5) == []

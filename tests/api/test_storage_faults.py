@@ -53,7 +53,8 @@ def test_a_full_disk_refuses_writes_keeps_reads_and_recovers(database_url: str, 
     page while the service runs. Registers answer StorageFull (-5007, 507), never 500: a photo
     (its crop cannot be written) and, on SQLite, a feature (SQLITE_FULL at the commit); nothing
     is half-written (rows and crop files agree, no temporary file is left). Searches and
-    extraction keep working. Space freed, registers work again in the same process. A snapshot
+    extraction keep working where the database is elsewhere (PostgreSQL); with SQLite on the full
+    disk they answer AuditUnavailable (-5013), their audit rows having nowhere to go. Space freed, registers work again in the same process. A snapshot
     at shutdown on the full disk fails, is logged and leaves the previous snapshot byte for byte;
     the next start repairs the index from the database and finds every face."""
     photos = celeba_photos(celeba, 8)
@@ -103,14 +104,25 @@ def test_a_full_disk_refuses_writes_keeps_reads_and_recovers(database_url: str, 
                 assert set(rows) == {user for user, _ in photos[:5]} | (set() if sqlite else {"byfeature"})
                 files, temporaries = image_files(settings)
                 assert files == {face_id for face_id, has_image, _ in rows.values() if has_image} and not temporaries
-                # Reads keep working.
+                if sqlite:
+                    # The audit log lives in the database on the full disk: a decision whose row
+                    # cannot be stored is withheld (AuditUnavailable, docs/security.md), reads included.
+                    with pytest.raises(ApiError) as unrecorded:
+                        client.retrieval_in_repo(repo_name="full", image=photos[0][1], return_topk_face=1)
+                    assert (unrecorded.value.rtn, unrecorded.value.http_status) == (-5013, 503)
+                else:
+                    # Reads keep working: the database (and its audit log) is not on this disk.
+                    for user_id, image in photos[:5]:
+                        (hit,) = client.retrieval_in_repo(repo_name="full", image=image, return_topk_face=1)["repo_result"]
+                        assert hit["user_id"] == user_id
+                    assert client.feature_extraction(photos[6][1])["rtn"] == 0
+                assert httpx.get(service + "/readyz").status_code == 200
+                # Space freed: reads and writes work again, same process.
+                filler.unlink()
                 for user_id, image in photos[:5]:
                     (hit,) = client.retrieval_in_repo(repo_name="full", image=image, return_topk_face=1)["repo_result"]
                     assert hit["user_id"] == user_id
                 assert client.feature_extraction(photos[6][1])["rtn"] == 0
-                assert httpx.get(service + "/readyz").status_code == 200
-                # Space freed: writes work again, same process.
-                filler.unlink()
                 client.register_in_repo("full", photos[5][0], image=photos[5][1])
                 if sqlite:
                     client.register_in_repo("full", "byfeature", feature=feature)

@@ -41,3 +41,19 @@ def test_an_unreachable_database_is_service_unavailable(database: Database) -> N
             unreachable.ping()
     finally:
         engine.dispose()
+
+
+def test_a_database_error_never_carries_the_statements_values(database: Database) -> None:
+    """The text of a failed statement's error is logged with the request id; the values bound to
+    it (a face crop, a sealed key, an audit row) must not be in it: the engine hides them."""
+    secret = "5ecre7" * 12
+    with pytest.raises(Exception) as caught:  # noqa: PT011 - the driver's error, wrapped or not: the chain is checked
+        with database.connect() as connection:
+            connection.execute(text("INSERT INTO no_such_table (value) VALUES (:value)"), {"value": secret})
+    texts = []
+    error: BaseException | None = caught.value
+    while error is not None:
+        texts += [str(error), repr(error)]
+        error = error.__cause__ or error.__context__
+    assert any("no_such_table" in t for t in texts)
+    assert not any(secret in t for t in texts)

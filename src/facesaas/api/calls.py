@@ -4,8 +4,9 @@ completion (audit row, metering row, in-flight slot), the latter just before the
 :func:`admit` runs in a worker thread after the signature is verified; :class:`CallMiddleware`
 completes the call when the response starts — so the audit row holds the decision and the
 metering row the answer's rtn before the customer sees it, and a worker killed earlier leaves an
-unanswered, unbilled row. When the audit row cannot be written the answer is withheld and
-AuditUnavailable (503, rtn -5013) is sent instead (docs/security.md, "The audit log").
+unanswered, unbilled row. When the audit row of a decision cannot be written the answer is
+withheld and AuditUnavailable (503, rtn -5013) is sent instead; a refusal goes out unchanged
+(docs/security.md, "The audit log").
 """
 
 from __future__ import annotations
@@ -108,8 +109,9 @@ class CallMiddleware:
     """Completes the admitted call (``scope["state"]["call"]``) when its response starts —
     first its audit row (with ``scope["state"]["decision"]``, which the route left), then the
     metering row — or when the app ends without one (an unexpected error: 500, rtn -5000).
-    If the audit row cannot be written the route's answer is dropped and AuditUnavailable
-    sent in its place."""
+    If the audit row of a decision (rtn 0) cannot be written the route's answer is dropped and
+    AuditUnavailable sent in its place; a refusal (rtn != 0) is answered as it is, the missing
+    row logged."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -130,6 +132,14 @@ class CallMiddleware:
                 try:
                     await _record(call, message["status"], state.get("rtn"), state.get("decision"))
                 except AuditUnavailable as exc:
+                    if state.get("rtn") not in (0, None):
+                        # A refusal decides nothing and discloses nothing: it goes out as it is (on
+                        # a full disk the client learns -5007, the cause, rather than -5013).
+                        log.error("request %s: refusal rtn %s answered without its audit row: %s",
+                                  state.get("request_id", ""), state.get("rtn"), exc.client_message)  # fmt: skip
+                        await _close(call, message["status"], state.get("rtn"))
+                        await send(message)
+                        return
                     withheld = True
                     log.error("request %s: answer withheld, %s", state.get("request_id", ""), exc.client_message,
                               exc_info=exc.__cause__)  # fmt: skip

@@ -121,10 +121,13 @@ def create_database(url: str) -> Database:
 
     if url.startswith("sqlite:///"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False})
+        engine = create_engine(url, connect_args={"check_same_thread": False}, hide_parameters=True)
         event.listen(engine, "connect", _sqlite_pragmas)
     else:
-        engine = create_engine(url, pool_pre_ping=True)
+        engine = create_engine(url, pool_pre_ping=True, hide_parameters=True)
+    # hide_parameters: a database error's text (logged with the request id) would otherwise carry
+    # the statement's values: face crops of the database blob store, sealed package keys, audit
+    # rows. The statement itself is still there, which is what an operator needs.
     try:
         upgrade(engine)
     except SQLAlchemyError as exc:
