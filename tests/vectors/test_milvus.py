@@ -108,3 +108,41 @@ def test_an_absent_milvus_is_service_unavailable() -> None:
         store.ping()
     with pytest.raises(ServiceUnavailable):
         store.add(1, np.array([1]), unit(1))
+
+
+def test_a_worker_loading_before_another_has_indexed_waits_for_the_index(milvus: tuple[str, str]) -> None:
+    """Workers start together: the first creates the collection, then its index in a second call;
+    the other finds the collection in between, and its load fails with "index not found" unless
+    it waits (seen in CI when two `serve` workers started at once). Here the collection exists
+    without its index while the store opens; the test indexes it a second later."""
+    import threading
+    import time
+
+    from pymilvus import DataType, MilvusClient
+
+    url, namespace = milvus
+    store = MilvusVectorStore(url, namespace=namespace)
+    client = MilvusClient(uri=url.replace("milvus://", "http://"))
+    schema = MilvusClient.create_schema(auto_id=False, enable_dynamic_field=False)
+    schema.add_field("id", DataType.INT64, is_primary=True)
+    schema.add_field("repo", DataType.INT64, is_partition_key=True)
+    schema.add_field("emb", DataType.FLOAT_VECTOR, dim=128)
+    client.create_collection(store.name, schema=schema)  # no index yet: as between the first worker's calls
+    failures: list[BaseException] = []
+
+    def open_store() -> None:
+        try:
+            store.open({}, Table())
+        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
+            failures.append(exc)
+
+    opening = threading.Thread(target=open_store)
+    opening.start()
+    time.sleep(1.0)
+    index = client.prepare_index_params()
+    index.add_index(field_name="emb", index_type="FLAT", metric_type="IP")
+    client.create_index(store.name, index)
+    opening.join(30)
+    client.close()
+    assert not opening.is_alive() and failures == []
+    store.close()

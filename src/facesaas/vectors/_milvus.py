@@ -155,9 +155,23 @@ class MilvusVectorStore:
                 except Exception:
                     if not client.has_collection(self.name):  # another worker created it first: fine
                         raise
-            client.load_collection(self.name)
+            self._load(client)
             self._ready = True
             return client
+
+    def _load(self, client: Any, patience: float = 15.0) -> None:
+        """Load the collection. Workers starting together race: the one creating the collection
+        makes its index in a second call, and a load between the two fails with "index not
+        found", so a failed load is retried for ``patience`` seconds before it counts."""
+        deadline = time.monotonic() + patience
+        while True:
+            try:
+                client.load_collection(self.name)
+                return
+            except Exception:
+                if time.monotonic() >= deadline:
+                    raise
+                time.sleep(0.25)
 
     def _count(self, condition: str) -> int:
         """Rows matching ``condition`` (Strong: after every earlier write of any process)."""
